@@ -1,0 +1,126 @@
+from django.contrib import admin, messages
+
+from . import services
+from .models import Category, Profile, Resource, Review, Tag, Tool, ToolVersion
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "ordering"]
+    list_editable = ["ordering"]
+    prepopulated_fields = {"slug": ["name"]}
+    search_fields = ["name"]
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    search_fields = ["name"]
+
+
+class ToolVersionInline(admin.TabularInline):
+    model = ToolVersion
+    extra = 0
+    fields = ["number", "changelog", "created"]
+    readonly_fields = ["number", "changelog", "created"]
+    can_delete = False
+    show_change_link = True
+
+
+@admin.register(Tool)
+class ToolAdmin(admin.ModelAdmin):
+    list_display = ["name", "author", "category", "status", "visibility", "featured", "run_count",
+                    "review_count", "created"]
+    list_filter = ["status", "visibility", "featured", "category"]
+    search_fields = ["name", "slug", "tagline", "author__username"]
+    autocomplete_fields = ["author", "tags", "forked_from"]
+    readonly_fields = ["run_count", "review_count", "rating_sum", "created", "updated",
+                       "published_at"]
+    raw_id_fields = ["current_version"]
+    inlines = [ToolVersionInline]
+    actions = ["feature", "unfeature", "remove", "restore"]
+
+    @admin.action(description="Feature selected tools")
+    def feature(self, request, queryset):
+        self.message_user(request, f"{queryset.update(featured=True)} featured.")
+
+    @admin.action(description="Unfeature selected tools")
+    def unfeature(self, request, queryset):
+        self.message_user(request, f"{queryset.update(featured=False)} unfeatured.")
+
+    @admin.action(description="Remove selected tools from the store")
+    def remove(self, request, queryset):
+        n = queryset.update(status=Tool.Status.REMOVED, featured=False)
+        self.message_user(request, f"{n} removed.", messages.WARNING)
+
+    @admin.action(description="Restore selected tools as published")
+    def restore(self, request, queryset):
+        n = queryset.exclude(current_version=None).update(status=Tool.Status.PUBLISHED)
+        self.message_user(request, f"{n} restored.")
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        services.tool_reindex(tool=form.instance)
+
+
+@admin.register(ToolVersion)
+class ToolVersionAdmin(admin.ModelAdmin):
+    list_display = ["tool", "number", "changelog", "created"]
+    search_fields = ["tool__name"]
+    raw_id_fields = ["tool"]
+
+
+@admin.register(Resource)
+class ResourceAdmin(admin.ModelAdmin):
+    list_display = ["title", "kind", "category", "approved", "submitted_by", "created"]
+    list_filter = ["approved", "kind", "category"]
+    search_fields = ["title", "url", "description"]
+    prepopulated_fields = {"slug": ["title"]}
+    autocomplete_fields = ["tags"]
+    actions = ["approve", "unapprove"]
+
+    @admin.action(description="Approve selected resources")
+    def approve(self, request, queryset):
+        self.message_user(request, f"{queryset.update(approved=True)} approved.")
+
+    @admin.action(description="Hide selected resources")
+    def unapprove(self, request, queryset):
+        self.message_user(request, f"{queryset.update(approved=False)} hidden.")
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        services.resource_reindex(resource=form.instance)
+
+
+@admin.register(Review)
+class ReviewAdmin(admin.ModelAdmin):
+    list_display = ["tool", "user", "stars", "created"]
+    list_filter = ["stars"]
+    search_fields = ["tool__name", "user__username", "text"]
+    raw_id_fields = ["tool", "user"]
+    actions = ["delete_with_counters"]
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        # The stock bulk delete would leave the tools' rating counters wrong.
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.action(description="Delete selected reviews (keeps ratings exact)")
+    def delete_with_counters(self, request, queryset):
+        n = 0
+        for review in queryset:
+            services.review_delete(review=review)
+            n += 1
+        self.message_user(request, f"{n} deleted.")
+
+    def has_change_permission(self, request, obj=None):
+        return False  # edits go through review_upsert so counters stay right
+
+
+@admin.register(Profile)
+class ProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "display_name", "created"]
+    search_fields = ["user__username", "display_name"]
+    raw_id_fields = ["user"]
