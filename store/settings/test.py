@@ -7,3 +7,13 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# Tests share the embedded PostgreSQL (Django makes its own test_ database) but use
+# Redis database 1, so a running `make run` stack never picks up a test's tasks.
+from store import embedded  # noqa: E402
+
+from .base import env  # noqa: E402
+
+REDIS_URL = env.str("REDIS_URL", default="") or embedded.redis_url(db=1)
+CACHES = {"default": {**CACHES["default"], "LOCATION": REDIS_URL}}  # noqa: F405
+CELERY_BROKER_URL = embedded.celery_url(REDIS_URL)

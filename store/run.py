@@ -1,0 +1,104 @@
+"""`make run`: start everything the store needs, and stop all of it on Ctrl-C.
+
+Embedded PostgreSQL/Redis are started only when their URL is not set, and stopped on
+exit only if this process started them.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from store import embedded
+
+PY = sys.executable
+
+
+def _say(msg: str) -> None:
+    print(f"[gptstore] {msg}", flush=True)
+
+
+def _run(args: list[str], env: dict) -> None:
+    subprocess.run([PY, *args], env=env, check=True)
+
+
+def _stop_children(children: list[subprocess.Popen]) -> None:
+    for proc in children:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 20
+    for proc in children:
+        try:
+            proc.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def main() -> int:
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = os.environ.get("PORT", "8000")
+    threads = os.environ.get("WORKER_THREADS", "32")
+    env = dict(os.environ)
+    env.setdefault("DJANGO_SETTINGS_MODULE", "store.settings.dev")
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    started: list[str] = []
+    children: list[subprocess.Popen] = []
+    stopping = False
+
+    def on_signal(signum, frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        _say("starting services…")
+        svc = embedded.ensure_up()
+        started = [n for n in svc.pop("GPTSTORE_STARTED").split(",") if n]
+        env.update(svc)
+        embedded.check_reachable(env["DATABASE_URL"], env["REDIS_URL"])
+        _run(["manage.py", "migrate", "--noinput", "-v", "0"], env)
+        _run(["manage.py", "load_demo"], env)
+        _say("preparing the model (the first start converts it once, about a minute)…")
+        _run(["-m", "inference", "prepare"], env)
+        commands = {
+            "worker": [PY, "-m", "celery", "-A", "store", "worker", "-Q", "inference,default",
+                       "--pool", "threads", "-c", threads, "-n", "inference@%h",
+                       "--loglevel", "INFO"],
+            "beat": [PY, "-m", "celery", "-A", "store", "beat", "--loglevel", "INFO",
+                     "-s", str(embedded.VAR_DIR / "celerybeat-schedule")],
+            "web": [PY, "-m", "uvicorn", "store.asgi:application", "--host", host, "--port",
+                    port, "--timeout-graceful-shutdown", "5"],
+        }
+        for args in commands.values():
+            # Own process group each, so shutdown reaches their children too.
+            children.append(subprocess.Popen(args, env=env, start_new_session=True))
+        _say(f"GPT Store is running at http://{host}:{port}/  (demo login: demo / demo-pass-123)")
+        _say("press Ctrl-C to stop everything")
+        while not stopping:
+            dead = [p for p in children if p.poll() is not None]
+            if dead:
+                _say(f"a process exited (code {dead[0].returncode}); stopping the rest")
+                return 1
+            time.sleep(0.5)
+        return 0
+    except embedded.ServiceError as exc:
+        _say(f"error: {exc}")
+        return 1
+    except subprocess.CalledProcessError as exc:
+        _say(f"error: {' '.join(map(str, exc.cmd[1:]))} failed with code {exc.returncode}")
+        return 1
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        _say("stopping…")
+        _stop_children(children)
+        embedded.stop(started)
+        _say("stopped")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,30 @@
+import os
+
+import pytest
+
+from store import embedded
+
+_started: list[str] = []
+
+
+def pytest_configure(config):
+    # Real PostgreSQL and Redis for every test; started here when no URL is configured.
+    env = embedded.ensure_up()
+    _started.extend(n for n in env.pop("GPTSTORE_STARTED").split(",") if n)
+    for key, value in env.items():
+        os.environ.setdefault(key, value)
+
+
+def pytest_unconfigure(config):
+    # Leave no server behind that the test run itself started.
+    embedded.stop(_started)
+
+
+@pytest.fixture
+def user(django_user_model):
+    return django_user_model.objects.create_user("alice", "alice@example.com", "pw-alice-123")
+
+
+@pytest.fixture
+def other_user(django_user_model):
+    return django_user_model.objects.create_user("bob", "bob@example.com", "pw-bob-123")
