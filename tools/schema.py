@@ -11,8 +11,18 @@ import re
 from typing import Any
 
 FIELD_TYPES = ("short_text", "long_text", "integer", "number", "choice", "boolean")
-KEYS = {"name", "label", "type", "required", "default", "help", "max_length", "min", "max",
-        "choices"}
+KEYS = {
+    "name",
+    "label",
+    "type",
+    "required",
+    "default",
+    "help",
+    "max_length",
+    "min",
+    "max",
+    "choices",
+}
 NAME_RE = re.compile(r"^[a-z_][a-z0-9_]{0,39}$")
 MAX_FIELDS = 20
 TEXT_CAP = {"short_text": 500, "long_text": 8000}

@@ -32,13 +32,21 @@ class Command(BaseCommand):
             if Tool.objects.filter(slug=spec["slug"]).exists():
                 continue
             tool = services.tool_create(
-                author=users["ada"], name=spec["name"], slug=spec["slug"],
-                tagline=spec["tagline"], description=spec["description"],
-                category=cats[spec["category"]], tags=spec["tags"], icon=spec["icon"],
+                author=users["ada"],
+                name=spec["name"],
+                slug=spec["slug"],
+                tagline=spec["tagline"],
+                description=spec["description"],
+                category=cats[spec["category"]],
+                tags=spec["tags"],
+                icon=spec["icon"],
             )
             version = services.tool_version_create(
-                tool=tool, prompt_template=spec["template"], system_prompt=spec["system"],
-                input_schema=spec["schema"], example_inputs=spec["examples"],
+                tool=tool,
+                prompt_template=spec["template"],
+                system_prompt=spec["system"],
+                input_schema=spec["schema"],
+                example_inputs=spec["examples"],
                 sampling_defaults={"temperature": 0.3, "max_new_tokens": 200},
                 changelog="First version",
             )
@@ -51,8 +59,13 @@ class Command(BaseCommand):
             if Resource.objects.filter(url=url).exists():
                 continue
             res = Resource.objects.create(
-                title=title, slug=services.unique_slug(Resource, title), url=url, kind=kind,
-                description=desc, category=cats[cat], approved=True,
+                title=title,
+                slug=services.unique_slug(Resource, title),
+                url=url,
+                kind=kind,
+                description=desc,
+                category=cats[cat],
+                approved=True,
             )
             services.resource_reindex(resource=res)
             new_resources += 1
