@@ -90,6 +90,9 @@ class Tool(models.Model):
         indexes = [
             GinIndex(fields=["search_vector"]),
             models.Index(fields=["status", "visibility"]),
+            # pg_trgm: typo-tolerant search and suggestions (the % and <% operators).
+            GinIndex(fields=["name"], name="tool_name_trgm", opclasses=["gin_trgm_ops"]),
+            GinIndex(fields=["tagline"], name="tool_tagline_trgm", opclasses=["gin_trgm_ops"]),
         ]
         constraints = [
             models.CheckConstraint(
@@ -163,7 +166,10 @@ class Resource(models.Model):
 
     class Meta:
         ordering = ["title"]
-        indexes = [GinIndex(fields=["search_vector"])]
+        indexes = [
+            GinIndex(fields=["search_vector"]),
+            GinIndex(fields=["title"], name="resource_title_trgm", opclasses=["gin_trgm_ops"]),
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -211,3 +217,101 @@ class Profile(models.Model):
     @property
     def name(self) -> str:
         return self.display_name or self.user.get_username()
+
+
+class Favorite(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="favorites"
+    )
+    tool = models.ForeignKey(Tool, on_delete=models.CASCADE, related_name="favorites")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "tool"], name="favorite_one_per_user_tool"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ☆ {self.tool}"
+
+
+class ReviewVote(models.Model):
+    """One "this review was helpful" vote per user per review; Review.helpful_count mirrors it."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_votes"
+    )
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="votes")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "review"], name="reviewvote_one_per_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} 👍 review {self.review_id}"
+
+
+class Report(models.Model):
+    """A visitor's report of a tool or a review; staff handle them in the admin queue."""
+
+    class Reason(models.TextChoices):
+        SPAM = "spam", "Spam or advertising"
+        OFFENSIVE = "offensive", "Offensive or abusive"
+        MISLEADING = "misleading", "Misleading or harmful"
+        BROKEN = "broken", "Does not work"
+        OTHER = "other", "Something else"
+
+    class Status(models.TextChoices):
+        OPEN = "open"
+        RESOLVED = "resolved"
+        DISMISSED = "dismissed"
+
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reports"
+    )
+    tool = models.ForeignKey(
+        Tool, null=True, blank=True, on_delete=models.CASCADE, related_name="reports"
+    )
+    review = models.ForeignKey(
+        Review, null=True, blank=True, on_delete=models.CASCADE, related_name="reports"
+    )
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    details = models.TextField(blank=True, max_length=2000)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    created = models.DateTimeField(auto_now_add=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    handled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+        indexes = [models.Index(fields=["status", "created"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(tool__isnull=False) & Q(review__isnull=True))
+                | (Q(tool__isnull=True) & Q(review__isnull=False)),
+                name="report_exactly_one_target",
+            ),
+            models.UniqueConstraint(
+                fields=["reporter", "tool"],
+                condition=Q(status="open", tool__isnull=False),
+                name="report_one_open_per_tool",
+            ),
+            models.UniqueConstraint(
+                fields=["reporter", "review"],
+                condition=Q(status="open", review__isnull=False),
+                name="report_one_open_per_review",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        target = f"tool {self.tool_id}" if self.tool_id else f"review {self.review_id}"
+        return f"{self.get_reason_display()} on {target} ({self.status})"

@@ -2,9 +2,28 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+import logging
+from datetime import timedelta
 
-from .models import Resource, Tool
+from django.db import DatabaseError, transaction
+from django.db.models import (
+    Count,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Max,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Cast
+from django.utils import timezone
+from pgvector.django import CosineDistance
+
+from .models import Category, Favorite, Resource, Review, Tag, Tool
+
+log = logging.getLogger(__name__)
 
 
 def tools_listed() -> QuerySet[Tool]:
@@ -27,3 +46,221 @@ def tools_visible_to(user) -> QuerySet[Tool]:
 
 def resources_listed() -> QuerySet[Resource]:
     return Resource.objects.filter(approved=True).select_related("category")
+
+
+# --- ratings --------------------------------------------------------------------------------
+
+BAYES_WEIGHT = 5  # a tool's average counts as if it had this many extra "average" reviews
+DEFAULT_MEAN = 3.0
+
+
+def rating_prior() -> float:
+    """The mean rating over all listed tools' reviews (the Bayesian prior)."""
+    agg = tools_listed().aggregate(s=Sum("rating_sum"), n=Sum("review_count"))
+    return agg["s"] / agg["n"] if agg["n"] else DEFAULT_MEAN
+
+
+def with_bayesian_rating(qs: QuerySet[Tool], prior: float | None = None) -> QuerySet[Tool]:
+    """Annotate `bayes`: (C*m + sum of stars) / (C + reviews), so one lone 5 does not top."""
+    m = rating_prior() if prior is None else prior
+    return qs.annotate(
+        bayes=ExpressionWrapper(
+            (Value(BAYES_WEIGHT * m) + Cast("rating_sum", FloatField()))
+            / (Value(float(BAYES_WEIGHT)) + Cast("review_count", FloatField())),
+            output_field=FloatField(),
+        )
+    )
+
+
+def attach_bayesian(tools: list[Tool], prior: float | None = None) -> None:
+    m = rating_prior() if prior is None else prior
+    for tool in tools:
+        tool.bayes = (BAYES_WEIGHT * m + tool.rating_sum) / (BAYES_WEIGHT + tool.review_count)
+
+
+# --- home page lists ------------------------------------------------------------------------
+
+TRENDING_DAYS = 7
+
+
+def _run_model_and_time_field():
+    """tools.models.Run and its creation-time field, or (None, None) while it does not exist."""
+    try:
+        from tools.models import Run  # noqa: PLC0415 - optional, built by the runs work
+    except ImportError:
+        return None, None
+    names = {f.name for f in Run._meta.get_fields()}
+    if "tool" not in names:
+        return None, None
+    for candidate in ("created", "queued_at", "created_at"):
+        if candidate in names:
+            return Run, candidate
+    return None, None
+
+
+def tools_trending(*, limit: int = 8, days: int = TRENDING_DAYS) -> list[Tool]:
+    """Most runs in the last `days` days (each tool gets `recent_runs`).
+
+    Falls back to all-time `run_count` while the runs model (tools.models.Run) is missing.
+    """
+    listed = tools_listed()
+    run_model, time_field = _run_model_and_time_field()
+    if run_model is None:
+        return list(listed.filter(run_count__gt=0).order_by("-run_count", "-pk")[:limit])
+    since = timezone.now() - timedelta(days=days)
+    counts = (
+        run_model.objects.filter(
+            **{f"{time_field}__gte": since}, tool__in=listed.order_by().values("pk")
+        )
+        .order_by()
+        .values("tool")
+        .annotate(c=Count("pk"))
+        .order_by("-c", "tool")
+        .values_list("tool", "c")[:limit]
+    )
+    try:
+        with transaction.atomic():  # a missing table must not spoil the caller's transaction
+            counts = list(counts)
+    except DatabaseError:
+        log.warning("runs table not queryable; trending falls back to run_count")
+        return list(listed.filter(run_count__gt=0).order_by("-run_count", "-pk")[:limit])
+    tools = listed.in_bulk([pk for pk, _ in counts])
+    result = []
+    for pk, c in counts:
+        if pk in tools:
+            tools[pk].recent_runs = c
+            result.append(tools[pk])
+    return result
+
+
+def tools_top_rated(*, limit: int = 8) -> list[Tool]:
+    qs = with_bayesian_rating(tools_listed().filter(review_count__gt=0))
+    return list(qs.order_by("-bayes", "-review_count", "-pk")[:limit])
+
+
+def tools_newest(*, limit: int = 8) -> list[Tool]:
+    return list(tools_listed().order_by(F("published_at").desc(nulls_last=True), "-pk")[:limit])
+
+
+def tools_featured(*, limit: int = 8) -> list[Tool]:
+    return list(tools_listed().filter(featured=True).order_by("-run_count", "-pk")[:limit])
+
+
+def _listed_filter(prefix: str) -> Q:
+    return Q(**{f"{prefix}status": Tool.Status.PUBLISHED}) & Q(
+        **{f"{prefix}visibility": Tool.Visibility.PUBLIC}
+    )
+
+
+def categories_with_counts() -> QuerySet[Category]:
+    """Every category, annotated with `tool_count`: listed tools only."""
+    return Category.objects.annotate(
+        tool_count=Count("tools", filter=_listed_filter("tools__"), distinct=True)
+    )
+
+
+def tags_with_counts(*, limit: int = 30) -> QuerySet[Tag]:
+    return (
+        Tag.objects.annotate(tool_count=Count("tools", filter=_listed_filter("tools__")))
+        .filter(tool_count__gt=0)
+        .order_by("-tool_count", "name")[:limit]
+    )
+
+
+# --- one tool -------------------------------------------------------------------------------
+
+
+def tool_rating_histogram(tool: Tool) -> list[dict]:
+    """[{stars: 5, count, percent}, ... down to 1]."""
+    counts = dict(
+        Review.objects.filter(tool=tool)
+        .order_by()
+        .values_list("stars")
+        .annotate(n=Count("pk"))
+        .values_list("stars", "n")
+    )
+    total = sum(counts.values())
+    return [
+        {
+            "stars": s,
+            "count": counts.get(s, 0),
+            "percent": round(100 * counts.get(s, 0) / total) if total else 0,
+        }
+        for s in range(5, 0, -1)
+    ]
+
+
+REVIEW_SORTS = {"newest": "Newest", "helpful": "Most helpful"}
+
+
+def tool_reviews(tool: Tool, *, sort: str = "newest") -> QuerySet[Review]:
+    qs = Review.objects.filter(tool=tool).select_related("user__profile")
+    if sort == "helpful":
+        return qs.order_by("-helpful_count", "-created", "-pk")
+    return qs.order_by("-created", "-pk")
+
+
+def tools_similar(tool: Tool, *, limit: int = 4) -> list[Tool]:
+    """Nearest listed tools by embedding; by shared category and tags when none is stored."""
+    others = tools_listed().exclude(pk=tool.pk)
+    found: list[Tool] = []
+    if tool.embedding is not None:
+        found = list(
+            others.exclude(embedding=None)
+            .annotate(distance=CosineDistance("embedding", tool.embedding))
+            .filter(distance__lt=0.8)
+            .order_by("distance", "pk")[:limit]
+        )
+    if len(found) < limit:
+        tag_ids = list(tool.tags.values_list("pk", flat=True))
+        related = Q(pk__in=Tool.tags.through.objects.filter(tag_id__in=tag_ids).values("tool_id"))
+        if tool.category_id:
+            related |= Q(category_id=tool.category_id)
+        more = (
+            others.exclude(pk__in=[t.pk for t in found])
+            .filter(related)
+            .annotate(shared=Count("tags", filter=Q(tags__in=tag_ids), distinct=True))
+            .order_by("-shared", "-run_count", "-pk")[: limit - len(found)]
+        )
+        found += list(more)
+    return found
+
+
+# --- people ---------------------------------------------------------------------------------
+
+
+def author_stats(author) -> dict:
+    """Listed tools only: what visitors can see is what gets counted."""
+    agg = (
+        tools_listed()
+        .filter(author=author)
+        .aggregate(
+            tools=Count("pk"), runs=Sum("run_count"), s=Sum("rating_sum"), n=Sum("review_count")
+        )
+    )
+    return {
+        "tool_count": agg["tools"] or 0,
+        "total_runs": agg["runs"] or 0,
+        "review_count": agg["n"] or 0,
+        "average_rating": round(agg["s"] / agg["n"], 2) if agg["n"] else None,
+    }
+
+
+def favorites_of(user) -> QuerySet[Tool]:
+    """The user's starred tools that they can still open, most recently starred first."""
+    return (
+        tools_visible_to(user)
+        .filter(favorites__user=user)
+        .annotate(starred_at=Max("favorites__created"))
+        .order_by("-starred_at")
+    )
+
+
+def favorite_ids(user, tool_ids) -> set[int]:
+    if user is None or not user.is_authenticated:
+        return set()
+    return set(
+        Favorite.objects.filter(user=user, tool_id__in=list(tool_ids)).values_list(
+            "tool_id", flat=True
+        )
+    )

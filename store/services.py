@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.postgres.search import SearchVector
 from django.db import IntegrityError, transaction
@@ -11,7 +14,20 @@ from django.utils.text import slugify
 
 from tools.schema import SchemaError, check_template, normalize_schema
 
-from .models import Category, Resource, Review, Tag, Tool, ToolVersion
+from .models import (
+    Category,
+    Favorite,
+    Profile,
+    Report,
+    Resource,
+    Review,
+    ReviewVote,
+    Tag,
+    Tool,
+    ToolVersion,
+)
+
+log = logging.getLogger(__name__)
 
 SAMPLING_KEYS = {"temperature": (0.0, 2.0), "top_p": (0.0, 1.0), "max_new_tokens": (1, 4096)}
 
@@ -129,8 +145,12 @@ def tool_publish(*, tool: Tool, version: ToolVersion | None = None) -> Tool:
     return tool
 
 
-def tool_reindex(*, tool: Tool) -> None:
-    """Refresh the weighted full-text vector (name > tagline, tags > description)."""
+def tool_reindex(*, tool: Tool, embed: bool = True) -> None:
+    """Refresh the weighted full-text vector (name > tagline, tags > description).
+
+    Also queues the sentence embedding for a background worker once the transaction
+    commits (the text it is computed from may have changed).
+    """
     tag_text = " ".join(tool.tags.values_list("name", flat=True))
     Tool.objects.filter(pk=tool.pk).update(
         search_vector=SearchVector("name", weight="A", config="english")
@@ -138,15 +158,19 @@ def tool_reindex(*, tool: Tool) -> None:
         + SearchVector(Value(tag_text), weight="B", config="english")
         + SearchVector("description", weight="C", config="english")
     )
+    if embed:
+        embedding_enqueue(kind="tool", pk=tool.pk)
 
 
-def resource_reindex(*, resource: Resource) -> None:
+def resource_reindex(*, resource: Resource, embed: bool = True) -> None:
     tag_text = " ".join(resource.tags.values_list("name", flat=True))
     Resource.objects.filter(pk=resource.pk).update(
         search_vector=SearchVector("title", weight="A", config="english")
         + SearchVector(Value(tag_text), weight="B", config="english")
         + SearchVector("description", weight="C", config="english")
     )
+    if embed:
+        embedding_enqueue(kind="resource", pk=resource.pk)
 
 
 def tool_run_count_increment(*, tool_id: int) -> None:
@@ -192,3 +216,158 @@ def review_delete(*, review: Review) -> None:
         review_count=F("review_count") - 1, rating_sum=F("rating_sum") - review.stars
     )
     review.delete()
+
+
+# --- embeddings -----------------------------------------------------------------------------
+
+
+def embedding_enqueue(*, kind: str, pk: int) -> None:
+    """Ask a worker (default queue) to (re)compute an embedding after this transaction commits.
+
+    Best effort: when the broker is down the row keeps no embedding and is still found by
+    full-text and trigram search; `manage.py reindex` fills the gaps later.
+    """
+    if not getattr(settings, "GPTSTORE_EMBED_ON_SAVE", True):
+        return
+
+    def send() -> None:
+        from . import tasks  # late: tasks import this module
+
+        task = tasks.tool_embed if kind == "tool" else tasks.resource_embed
+        try:
+            task.apply_async(args=[pk], retry=False)
+        except Exception:  # noqa: BLE001 - broker errors must not break a save
+            log.warning("could not queue the %s %s embedding; run manage.py reindex", kind, pk)
+
+    transaction.on_commit(send)
+
+
+def tool_embed(*, tool: Tool) -> bool:
+    """Compute and store the tool's embedding now (synchronously). False if no model."""
+    from . import search
+
+    tool = Tool.objects.select_related("category").prefetch_related("tags").get(pk=tool.pk)
+    vectors = search.embed_texts([search.tool_document(tool)])
+    if vectors is None:
+        return False
+    Tool.objects.filter(pk=tool.pk).update(embedding=vectors[0])
+    return True
+
+
+def resource_embed(*, resource: Resource) -> bool:
+    from . import search
+
+    resource = Resource.objects.prefetch_related("tags").get(pk=resource.pk)
+    vectors = search.embed_texts([search.resource_document(resource)])
+    if vectors is None:
+        return False
+    Resource.objects.filter(pk=resource.pk).update(embedding=vectors[0])
+    return True
+
+
+def embeddings_compute_missing(*, everything: bool = False, batch: int = 64) -> dict[str, int]:
+    """Fill in missing embeddings (all of them with everything=True), in batches."""
+    from . import search
+
+    done = {"tools": 0, "resources": 0}
+    jobs = (
+        ("tools", Tool, search.tool_document, ["category"]),
+        ("resources", Resource, search.resource_document, []),
+    )
+    for label, model, document, related in jobs:
+        qs = model.objects.all() if everything else model.objects.filter(embedding=None)
+        pks = list(qs.order_by("pk").values_list("pk", flat=True))
+        for i in range(0, len(pks), batch):
+            rows = list(
+                model.objects.filter(pk__in=pks[i : i + batch])
+                .select_related(*related)
+                .prefetch_related("tags")
+            )
+            vectors = search.embed_texts([document(row) for row in rows])
+            if vectors is None:
+                return done
+            for row, vector in zip(rows, vectors, strict=True):
+                model.objects.filter(pk=row.pk).update(embedding=vector)
+            done[label] += len(rows)
+    return done
+
+
+# --- favorites, helpful votes, reports, profiles ---------------------------------------------
+
+
+@transaction.atomic
+def favorite_toggle(*, user: AbstractBaseUser, tool: Tool) -> bool:
+    """Star or unstar `tool`; returns True when it is now a favorite."""
+    deleted, _ = Favorite.objects.filter(user=user, tool=tool).delete()
+    if deleted:
+        return False
+    Favorite.objects.get_or_create(user=user, tool=tool)
+    return True
+
+
+@transaction.atomic
+def review_helpful_toggle(*, user: AbstractBaseUser, review: Review) -> bool:
+    """Vote a review helpful, or take the vote back; one vote per user. True when voted."""
+    if review.user_id == user.pk:
+        raise ReviewError("You cannot vote on your own review.")
+    # Lock the review so the counter mirrors the votes exactly.
+    Review.objects.select_for_update().filter(pk=review.pk).first()
+    deleted, _ = ReviewVote.objects.filter(user=user, review=review).delete()
+    if deleted:
+        Review.objects.filter(pk=review.pk).update(helpful_count=F("helpful_count") - 1)
+        return False
+    ReviewVote.objects.create(user=user, review=review)
+    Review.objects.filter(pk=review.pk).update(helpful_count=F("helpful_count") + 1)
+    return True
+
+
+class ReportError(ValueError):
+    pass
+
+
+@transaction.atomic
+def report_create(
+    *,
+    reporter: AbstractBaseUser,
+    reason: str,
+    details: str = "",
+    tool: Tool | None = None,
+    review: Review | None = None,
+) -> Report:
+    """File a report for the moderation queue; one open report per user and target."""
+    if (tool is None) == (review is None):
+        raise ReportError("Report either a tool or a review.")
+    if reason not in Report.Reason.values:
+        raise ReportError("Choose a reason.")
+    target = {"tool": tool} if tool is not None else {"review": review}
+    if Report.objects.filter(reporter=reporter, status=Report.Status.OPEN, **target).exists():
+        raise ReportError("You have already reported this; a moderator will look at it.")
+    try:
+        with transaction.atomic():
+            return Report.objects.create(
+                reporter=reporter, reason=reason, details=details[:2000], **target
+            )
+    except IntegrityError as exc:
+        raise ReportError("You have already reported this; a moderator will look at it.") from exc
+
+
+@transaction.atomic
+def report_close(*, report: Report, by: AbstractBaseUser, status: str) -> Report:
+    if status not in (Report.Status.RESOLVED, Report.Status.DISMISSED):
+        raise ReportError("Close a report as resolved or dismissed.")
+    report.status, report.handled_by, report.handled_at = status, by, timezone.now()
+    report.save(update_fields=["status", "handled_by", "handled_at"])
+    return report
+
+
+@transaction.atomic
+def profile_update(
+    *, user: AbstractBaseUser, display_name: str, bio: str, email: str | None = None
+) -> Profile:
+    profile, _ = Profile.objects.get_or_create(user=user)
+    profile.display_name, profile.bio = display_name.strip()[:80], bio.strip()[:2000]
+    profile.save(update_fields=["display_name", "bio"])
+    if email is not None and email != user.email:
+        user.email = email
+        user.save(update_fields=["email"])
+    return profile

@@ -1,0 +1,51 @@
+// Small progressive enhancements; everything works without them.
+(function () {
+  "use strict";
+
+  function ready(fn) {
+    if (document.readyState !== "loading") fn();
+    else document.addEventListener("DOMContentLoaded", fn);
+  }
+
+  ready(function () {
+    var input = document.getElementById("site-search");
+    var box = document.getElementById("suggestions");
+    if (input && box) {
+      var links = function () { return Array.prototype.slice.call(box.querySelectorAll("a")); };
+      var hide = function () { box.hidden = true; };
+      var show = function () { box.hidden = false; };
+      input.addEventListener("input", show);
+      input.addEventListener("focus", show);
+      document.addEventListener("click", function (e) {
+        if (!box.contains(e.target) && e.target !== input) hide();
+      });
+      document.addEventListener("keydown", function (e) {
+        var items = links();
+        var i = items.indexOf(document.activeElement);
+        if (e.key === "Escape" && (document.activeElement === input || i >= 0)) {
+          hide();
+          input.focus();
+        } else if (e.key === "ArrowDown" && (document.activeElement === input || i >= 0) && items.length) {
+          e.preventDefault();
+          show();
+          items[Math.min(i + 1, items.length - 1)].focus();
+        } else if (e.key === "ArrowUp" && i >= 0) {
+          e.preventDefault();
+          if (i === 0) input.focus();
+          else items[i - 1].focus();
+        }
+      });
+      // Leaving the search area with Tab closes the list.
+      input.form.addEventListener("focusout", function (e) {
+        if (!input.form.contains(e.relatedTarget)) hide();
+      });
+    }
+
+    // Filters start folded on phones so results come first.
+    if (window.matchMedia("(max-width: 860px)").matches) {
+      document.querySelectorAll("details[data-collapse-narrow]").forEach(function (d) {
+        d.open = false;
+      });
+    }
+  });
+})();

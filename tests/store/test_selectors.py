@@ -1,0 +1,95 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from store import selectors, services
+from store.models import Tool
+
+pytestmark = pytest.mark.django_db
+
+
+def _review(tool, django_user_model, stars_list):
+    for i, stars in enumerate(stars_list):
+        user = django_user_model.objects.create_user(f"r{tool.pk}-{i}")
+        services.review_upsert(user=user, tool=tool, stars=stars)
+
+
+def test_bayesian_top_rated_beats_one_lone_five(make_tool, django_user_model):
+    lone = make_tool("Lone five")
+    solid = make_tool("Solid")
+    meh = make_tool("Meh")
+    _review(lone, django_user_model, [5])
+    _review(solid, django_user_model, [5, 5, 4, 5, 4, 5, 5, 4, 5, 5])
+    _review(meh, django_user_model, [2, 3, 2])
+    order = [t.name for t in selectors.tools_top_rated()]
+    assert order == ["Solid", "Lone five", "Meh"]
+    lone_bayes = next(t.bayes for t in selectors.tools_top_rated() if t.name == "Lone five")
+    assert lone_bayes < 5
+
+
+def test_trending_falls_back_to_run_count(make_tool, monkeypatch):
+    a, b = make_tool("A"), make_tool("B")
+    Tool.objects.filter(pk=a.pk).update(run_count=3)
+    Tool.objects.filter(pk=b.pk).update(run_count=9)
+    monkeypatch.setattr(selectors, "_run_model_and_time_field", lambda: (None, None))
+    assert [t.name for t in selectors.tools_trending()] == ["B", "A"]
+
+
+def test_trending_counts_only_last_week_runs(make_tool, user):
+    run_model, time_field = selectors._run_model_and_time_field()
+    if run_model is None:
+        pytest.skip("tools.models.Run is not there yet")
+    old, fresh, hidden = make_tool("Old"), make_tool("Fresh"), make_tool("Hidden")
+    Tool.objects.filter(pk=old.pk).update(run_count=100)
+
+    def runs(tool, n, age_days):
+        for _ in range(n):
+            run = run_model.objects.create(
+                tool=tool, version=tool.current_version, user=user, prompt="x"
+            )
+            when = timezone.now() - timedelta(days=age_days)
+            run_model.objects.filter(pk=run.pk).update(**{time_field: when})
+
+    runs(old, 5, age_days=30)
+    runs(fresh, 2, age_days=1)
+    runs(hidden, 7, age_days=1)
+    Tool.objects.filter(pk=hidden.pk).update(visibility=Tool.Visibility.PRIVATE)
+    trending = selectors.tools_trending()
+    assert [t.name for t in trending] == ["Fresh"]
+    assert trending[0].recent_runs == 2
+
+
+def test_category_counts_and_author_stats_ignore_hidden(make_tool, category, user):
+    make_tool("Pub", author=user, category=category)
+    make_tool("Draft", author=user, category=category, status=Tool.Status.DRAFT)
+    make_tool("Private", author=user, category=category, visibility=Tool.Visibility.PRIVATE)
+    make_tool("Removed", author=user, category=category, status=Tool.Status.REMOVED)
+    make_tool("Unlisted", author=user, category=category, visibility=Tool.Visibility.UNLISTED)
+    Tool.objects.filter(author=user).update(run_count=10)
+    counts = {c.slug: c.tool_count for c in selectors.categories_with_counts()}
+    assert counts["writing"] == 1
+    stats = selectors.author_stats(user)
+    assert stats["tool_count"] == 1 and stats["total_runs"] == 10
+
+
+def test_histogram_and_review_sorts(make_tool, django_user_model):
+    tool = make_tool("Rated")
+    _review(tool, django_user_model, [5, 5, 3])
+    hist = {row["stars"]: row for row in selectors.tool_rating_histogram(tool)}
+    assert hist[5]["count"] == 2 and hist[5]["percent"] == 67 and hist[1]["count"] == 0
+    reviews = list(selectors.tool_reviews(tool))
+    voter = django_user_model.objects.create_user("voter")
+    services.review_helpful_toggle(user=voter, review=reviews[-1])
+    assert selectors.tool_reviews(tool, sort="helpful")[0].pk == reviews[-1].pk
+    assert selectors.tool_reviews(tool, sort="newest")[0].pk == reviews[0].pk
+
+
+def test_similar_tools_without_embeddings_use_tags(make_tool):
+    base = make_tool("Base", tags=["poetry", "fun"])
+    close = make_tool("Close", tags=["poetry", "fun"])
+    make_tool("Far", tags=["sql"])
+    hidden = make_tool("Hidden twin", tags=["poetry", "fun"], status=Tool.Status.DRAFT)
+    similar = selectors.tools_similar(base)
+    assert similar[0] == close and hidden not in similar
+    assert all(t.name != "Far" for t in similar)
