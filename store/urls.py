@@ -25,6 +25,9 @@ accounts = [
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/", include("api.urls")),
+    path("v1/", include("api.openai_urls")),
+    path("settings/", include("api.web_urls")),
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("search/", views.search, name="search"),

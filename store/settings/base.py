@@ -40,8 +40,10 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "store",
     "tools",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -116,6 +118,47 @@ CACHES = {
     }
 }
 
+# --- API ------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.auth.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    "DEFAULT_PARSER_CLASSES": [
+        "api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.Pagination",
+    "PAGE_SIZE": 20,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.AnonThrottle", "api.throttling.UserThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("API_ANON_RATE", default="60/minute"),
+        "user": env.str("API_USER_RATE", default="600/minute"),
+    },
+    "DEFAULT_SCHEMA_CLASS": "api.schema.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "GPT Store API",
+    "DESCRIPTION": "Tools, catalog, reviews and runs. Authenticate with a personal API token "
+    "(`Authorization: Bearer gpts_...`) or, in the browser, the session.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+API_THROTTLE_CACHE = "default"
+
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = embedded.celery_url(REDIS_URL)
 CELERY_RESULT_BACKEND = None
@@ -130,6 +173,18 @@ CELERY_TASK_TIME_LIMIT = env.int("RUN_HARD_TIME_LIMIT", default=330)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 300}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TASK_ROUTES["tools.run_reconcile"] = {"queue": "default"}
+# A broker outage must fail a publish quickly (the reconciler re-enqueues later), not hang.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5,
+}
+CELERY_BEAT_SCHEDULE = {
+    "tools-run-reconcile": {
+        "task": "tools.run_reconcile",
+        "schedule": env.float("GPTSTORE_RECONCILE_EVERY", default=30.0),
+        "options": {"expires": 60},
+    },
+}
 
 # --- Inference ------------------------------------------------------------------------------
 # Empty: the default SmolLM2-135M-Instruct. Else a local Hugging Face folder or a cached hub id.
@@ -143,6 +198,16 @@ GPTSTORE_MAX_NEW_TOKENS = env.int("GPTSTORE_MAX_NEW_TOKENS", default=512)
 GPTSTORE_MAX_PROMPT_TOKENS = env.int("GPTSTORE_MAX_PROMPT_TOKENS", default=1536)
 GPTSTORE_MAX_LIVE_RUNS_PER_USER = env.int("GPTSTORE_MAX_LIVE_RUNS_PER_USER", default=4)
 GPTSTORE_STREAM_TTL = env.int("GPTSTORE_STREAM_TTL", default=24 * 3600)
+# A worker refreshes a lease per running run; a run whose lease lapsed lost its worker.
+GPTSTORE_RUN_LEASE_TTL = env.int("GPTSTORE_RUN_LEASE_TTL", default=15)
+GPTSTORE_RUN_MAX_ATTEMPTS = env.int("GPTSTORE_RUN_MAX_ATTEMPTS", default=3)
+# Queued runs older than this whose broker message is gone are enqueued again.
+GPTSTORE_REQUEUE_AFTER = env.int("GPTSTORE_REQUEUE_AFTER", default=60)
+# Build the engine when an inference worker starts, not on its first run.
+GPTSTORE_ENGINE_WARMUP = env.bool("GPTSTORE_ENGINE_WARMUP", default=True)
+# Nice value added to the engine's threads in a worker: web and task threads stay responsive.
+GPTSTORE_ENGINE_NICE = env.int("GPTSTORE_ENGINE_NICE", default=10)
+GPTSTORE_SSE_KEEPALIVE = env.float("GPTSTORE_SSE_KEEPALIVE", default=15.0)  # seconds
 
 LOGGING = {
     "version": 1,

@@ -17,3 +17,12 @@ from .base import env  # noqa: E402
 REDIS_URL = env.str("REDIS_URL", default="") or embedded.redis_url(db=1)
 CACHES = {"default": {**CACHES["default"], "LOCATION": REDIS_URL}}  # noqa: F405
 CELERY_BROKER_URL = embedded.celery_url(REDIS_URL)
+
+# Throttles are tested on their own; elsewhere they must not interfere. Their counters live
+# in local memory so clearing them never flushes the shared Redis database.
+REST_FRAMEWORK = {  # noqa: F405
+    **REST_FRAMEWORK,  # noqa: F405
+    "DEFAULT_THROTTLE_RATES": {"anon": "100000/minute", "user": "100000/minute"},
+}
+API_THROTTLE_CACHE = "api-throttle"
+CACHES = {**CACHES, "api-throttle": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -1,0 +1,1 @@
+"""REST API, personal API tokens and the OpenAI-compatible endpoints."""

@@ -1,0 +1,66 @@
+"""The token settings page: create (shown once), list, revoke. Signed-in users only."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from .models import ApiToken
+from .services import TokenError, token_create, token_revoke, tokens_of
+
+EXPIRY_CHOICES = [
+    ("", "Never"),
+    ("7", "In 7 days"),
+    ("30", "In 30 days"),
+    ("90", "In 90 days"),
+    ("365", "In a year"),
+]
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(max_length=80, help_text="What the token is for, e.g. “laptop CLI”.")
+    expires_in = forms.ChoiceField(choices=EXPIRY_CHOICES, required=False, label="Expires")
+
+    def expires_at(self):
+        days = self.cleaned_data.get("expires_in")
+        return timezone.now() + timedelta(days=int(days)) if days else None
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def tokens(request):
+    form = TokenForm(request.POST or None)
+    new_secret = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            _, new_secret = token_create(
+                user=request.user, name=form.cleaned_data["name"], expires_at=form.expires_at()
+            )
+        except TokenError as exc:
+            form.add_error(None, str(exc))
+        else:
+            form = TokenForm()
+    context = {
+        "form": form,
+        "new_secret": new_secret,  # rendered in this one answer only, never stored
+        "tokens": tokens_of(request.user).order_by("revoked_at", "-created"),
+        "now": timezone.now(),
+    }
+    return render(request, "api/tokens.html", context)
+
+
+@login_required
+@require_POST
+def token_revoke_view(request, pk: int):
+    token = get_object_or_404(ApiToken, pk=pk, user=request.user)  # others' tokens: 404
+    token_revoke(token=token)
+    messages.success(request, f"Token “{token.name}” revoked.")
+    return redirect("api_tokens")
