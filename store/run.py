@@ -63,8 +63,10 @@ def main() -> int:
         embedded.check_reachable(env["DATABASE_URL"], env["REDIS_URL"])
         _run(["manage.py", "migrate", "--noinput", "-v", "0"], env)
         _run(["manage.py", "load_demo"], env)
-        _say("preparing the model (the first start converts it once, about a minute)…")
-        _run(["-m", "inference", "prepare"], env)
+        _run(["manage.py", "reindex"], env)
+        if not env.get("GPTSTORE_MODEL"):
+            _say("preparing the model (the first start converts it once, about a minute)…")
+            _run(["-m", "inference", "prepare"], env)
         commands = {
             "worker": [
                 PY,
