@@ -89,26 +89,8 @@ def tokens_of(user: AbstractBaseUser):
     return ApiToken.objects.filter(user=user)
 
 
-TOOL_FIELDS = ("name", "tagline", "description", "category", "icon", "visibility")
-
-
-@transaction.atomic
 def tool_update(*, tool, tags: list[str] | None = None, **fields):
-    """Edit a tool's own fields (never author, status, featured or counters).
+    """Edit a tool's own fields: the one implementation lives in store.services."""
+    from store.services import tool_update as store_tool_update
 
-    TODO(store): move into store.services as `tool_update` when the builder needs it;
-    it only reuses store's tag resolution and reindexing.
-    """
-    from store.services import tags_resolve, tool_reindex
-
-    unknown = set(fields) - set(TOOL_FIELDS)
-    if unknown:
-        raise TypeError(f"tool_update() cannot set {', '.join(sorted(unknown))}")
-    for name, value in fields.items():
-        setattr(tool, name, value)
-    if fields:
-        tool.save(update_fields=[*fields, "updated"])
-    if tags is not None:
-        tool.tags.set(tags_resolve(names=tags))
-    tool_reindex(tool=tool)
-    return tool
+    return store_tool_update(tool=tool, tags=tags, **fields)

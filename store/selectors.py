@@ -7,17 +7,21 @@ from datetime import timedelta
 
 from django.db import DatabaseError, transaction
 from django.db.models import (
+    Aggregate,
     Count,
+    DurationField,
     ExpressionWrapper,
     F,
     FloatField,
     Max,
+    OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
 )
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 from pgvector.django import CosineDistance
 
@@ -134,8 +138,17 @@ def tools_trending(*, limit: int = 8, days: int = TRENDING_DAYS) -> list[Tool]:
 
 
 def tools_top_rated(*, limit: int = 8) -> list[Tool]:
-    qs = with_bayesian_rating(tools_listed().filter(review_count__gt=0))
-    return list(qs.order_by("-bayes", "-review_count", "-pk")[:limit])
+    m = rating_prior()
+    # Rank on the narrow index (ids and counters only), then load the few winners.
+    ids = list(
+        with_bayesian_rating(Tool.objects.filter(_listed_filter(""), review_count__gt=0), m)
+        .order_by("-bayes", "-review_count", "-pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    tools = tools_listed().in_bulk(ids)
+    result = [tools[pk] for pk in ids if pk in tools]
+    attach_bayesian(result, m)
+    return result
 
 
 def tools_newest(*, limit: int = 8) -> list[Tool]:
@@ -154,15 +167,26 @@ def _listed_filter(prefix: str) -> Q:
 
 def categories_with_counts() -> QuerySet[Category]:
     """Every category, annotated with `tool_count`: listed tools only."""
-    return Category.objects.annotate(
-        tool_count=Count("tools", filter=_listed_filter("tools__"), distinct=True)
+    # A correlated count per category: an index-only scan of the listed tools' category
+    # index, instead of joining and de-duplicating every tool.
+    per_category = (
+        Tool.objects.filter(_listed_filter(""), category=OuterRef("pk"))
+        .order_by()
+        .values("category")
+        .annotate(n=Count("category"))  # not Count("pk"): the index holds category_id only
+        .values("n")
     )
+    return Category.objects.annotate(tool_count=Coalesce(Subquery(per_category), 0))
 
 
 def tags_with_counts(*, limit: int = 30) -> QuerySet[Tag]:
+    """Tags used by at least one listed tool, most used first."""
+    # The tag links of listed tools only (a semi-join on their ids, read from an index):
+    # the wide tool rows are never read.
+    listed_ids = Tool.objects.filter(_listed_filter("")).order_by().values("pk")
     return (
-        Tag.objects.annotate(tool_count=Count("tools", filter=_listed_filter("tools__")))
-        .filter(tool_count__gt=0)
+        Tag.objects.filter(tools__in=listed_ids)
+        .annotate(tool_count=Count("tools"))
         .order_by("-tool_count", "name")[:limit]
     )
 
@@ -264,3 +288,136 @@ def favorite_ids(user, tool_ids) -> set[int]:
             "tool_id", flat=True
         )
     )
+
+
+# --- creator dashboard ----------------------------------------------------------------------
+
+DASHBOARD_DAYS = 30
+
+
+class MedianSeconds(Aggregate):
+    """PostgreSQL's median of an interval, in seconds (NULLs are skipped)."""
+
+    function = "percentile_cont"
+    template = "percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM %(expressions)s))"
+    output_field = FloatField()
+
+
+def tools_of_author(user) -> QuerySet[Tool]:
+    """The author's tools that are not deleted, newest first (the "My tools" page)."""
+    return (
+        Tool.objects.filter(author=user)
+        .exclude(status=Tool.Status.REMOVED)
+        .select_related("category", "current_version", "forked_from")
+        .order_by("-updated", "-pk")
+    )
+
+
+def _run_figures(qs) -> dict:
+    """Runs, success rate, median time to first token and tokens of a Run queryset."""
+    from tools.models import Run  # noqa: PLC0415 - the runs app imports store
+
+    ttft = ExpressionWrapper(F("first_token_at") - F("queued_at"), output_field=DurationField())
+    agg = qs.aggregate(
+        runs=Count("pk"),
+        finished=Count("pk", filter=Q(state__in=Run.FINAL_STATES)),
+        succeeded=Count("pk", filter=Q(state=Run.State.SUCCEEDED)),
+        tokens=Sum("completion_tokens"),
+        median_ttft=MedianSeconds(ttft),
+    )
+    finished = agg["finished"]
+    return {
+        "runs": agg["runs"],
+        "success_rate": round(100 * agg["succeeded"] / finished) if finished else None,
+        "median_ttft": None if agg["median_ttft"] is None else round(agg["median_ttft"], 2),
+        "tokens": agg["tokens"] or 0,
+    }
+
+
+def runs_per_day(tool: Tool, *, days: int = DASHBOARD_DAYS, today=None) -> list[dict]:
+    """[{day, count}] for each of the last `days` days (oldest first, today last)."""
+    from django.db.models.functions import TruncDate
+
+    from tools.models import Run  # noqa: PLC0415
+
+    today = today or timezone.localdate()
+    start = today - timedelta(days=days - 1)
+    counts = dict(
+        Run.objects.filter(tool=tool, queued_at__date__gte=start)
+        .annotate(day=TruncDate("queued_at"))
+        .order_by()
+        .values_list("day")
+        .annotate(n=Count("pk"))
+        .values_list("day", "n")
+    )
+    return [
+        {"day": start + timedelta(days=i), "count": counts.get(start + timedelta(days=i), 0)}
+        for i in range(days)
+    ]
+
+
+CHART_W, CHART_H, CHART_PAD = 300, 80, 12
+
+
+def runs_chart(series: list[dict]) -> dict:
+    """Bar geometry for a server-rendered SVG: attributes only (CSP forbids inline styles)."""
+    peak = max((d["count"] for d in series), default=0)
+    step = CHART_W / max(len(series), 1)
+    bars = []
+    for i, d in enumerate(series):
+        h = 0.0 if not peak else (CHART_H - CHART_PAD) * d["count"] / peak
+        h = max(h, 1.0 if d["count"] else 0.0)
+        bars.append(
+            {
+                # Formatted here: SVG attributes must not follow the page's number locale.
+                "x": f"{i * step + 1:.2f}",
+                "y": f"{CHART_H - h:.2f}",
+                "w": f"{max(step - 2, 1):.2f}",
+                "h": f"{h:.2f}",
+                "day": d["day"],
+                "count": d["count"],
+            }
+        )
+    return {"bars": bars, "peak": peak, "width": CHART_W, "height": CHART_H}
+
+
+def rating_trend(tool: Tool, *, days: int = DASHBOARD_DAYS, now=None) -> dict:
+    """Average stars of the last `days` days against the average before them."""
+    since = (now or timezone.now()) - timedelta(days=days)
+    reviews = Review.objects.filter(tool=tool).order_by()
+    recent = reviews.filter(created__gte=since).aggregate(s=Sum("stars"), n=Count("pk"))
+    before = reviews.filter(created__lt=since).aggregate(s=Sum("stars"), n=Count("pk"))
+    recent_avg = round(recent["s"] / recent["n"], 2) if recent["n"] else None
+    before_avg = round(before["s"] / before["n"], 2) if before["n"] else None
+    if recent_avg is None or before_avg is None:
+        direction = "flat"
+        delta = None
+    else:
+        delta = round(recent_avg - before_avg, 2)
+        direction = "up" if delta > 0.05 else "down" if delta < -0.05 else "flat"
+    return {"recent": recent_avg, "before": before_avg, "delta": delta, "direction": direction}
+
+
+def tool_dashboard(tool: Tool) -> dict:
+    """Figures of one tool for its author: runs per day, rating, success, speed, tokens."""
+    from tools.models import Run  # noqa: PLC0415
+
+    runs = Run.objects.filter(tool=tool)
+    series = runs_per_day(tool)
+    per_version = []
+    for version in tool.versions.order_by("-number"):
+        per_version.append({"version": version, **_run_figures(runs.filter(version=version))})
+    return {
+        "tool": tool,
+        "series": series,
+        "chart": runs_chart(series),
+        "last_30": sum(d["count"] for d in series),
+        "average_rating": tool.average_rating,
+        "trend": rating_trend(tool),
+        **_run_figures(runs),
+        "per_version": per_version,
+    }
+
+
+def creator_dashboard(user) -> list[dict]:
+    return [tool_dashboard(tool) for tool in tools_of_author(user)]

@@ -371,3 +371,265 @@ def profile_update(
         user.email = email
         user.save(update_fields=["email"])
     return profile
+
+
+# --- builder: edit, draft versions, publish, remix, rollback, delete -------------------------
+
+TOOL_FIELDS = ("name", "tagline", "description", "category", "icon", "visibility")
+
+
+class ToolError(ValueError):
+    """A builder action is not allowed in the tool's current state; the message is for users."""
+
+
+@transaction.atomic
+def tool_update(*, tool: Tool, tags: list[str] | None = None, **fields) -> Tool:
+    """Edit a tool's own fields (never author, status, featured, slug or counters)."""
+    unknown = set(fields) - set(TOOL_FIELDS)
+    if unknown:
+        raise TypeError(f"tool_update() cannot set {', '.join(sorted(unknown))}")
+    if "visibility" in fields and fields["visibility"] not in Tool.Visibility.values:
+        raise ToolError("Choose public, unlisted or private.")
+    for name, value in fields.items():
+        setattr(tool, name, value)
+    if "icon" in fields:
+        tool.icon = tool.icon or "🤖"
+    if fields:
+        tool.save(update_fields=[*fields, "updated"])
+    if tags is not None:
+        tool.tags.set(tags_resolve(names=tags))
+    tool_reindex(tool=tool)
+    return tool
+
+
+def tool_head_version(tool: Tool) -> ToolVersion | None:
+    """The newest version: what the builder edits and the Test panel runs."""
+    return tool.versions.order_by("-number").first()
+
+
+def version_is_draft(*, tool: Tool, version: ToolVersion | None) -> bool:
+    """True for a version newer than the published one: still editable in place.
+
+    Published versions are frozen so runs that used them keep pointing at what they ran.
+    """
+    if version is None or version.pk == tool.current_version_id:
+        return False
+    current = tool.current_version
+    return current is None or version.number > current.number
+
+
+@transaction.atomic
+def tool_draft_save(
+    *,
+    tool: Tool,
+    prompt_template: str,
+    input_schema: list,
+    system_prompt: str = "",
+    sampling_defaults: dict | None = None,
+    example_inputs: list | None = None,
+    changelog: str = "",
+) -> ToolVersion:
+    """Store the builder's prompt and fields: update the unpublished head version in place,
+    or start a new version when the head is published. Raises SchemaError, saving nothing."""
+    Tool.objects.select_for_update().filter(pk=tool.pk).first()
+    tool.refresh_from_db(fields=["current_version"])
+    head = tool_head_version(tool)
+    if not version_is_draft(tool=tool, version=head):
+        if head is not None and _same_content(
+            head, prompt_template, input_schema, system_prompt, sampling_defaults, example_inputs
+        ):
+            return head  # nothing changed: no new version
+        schema = normalize_schema(input_schema)
+        check_template(prompt_template, schema)
+        examples_check(schema=schema, examples=example_inputs or [])
+        return tool_version_create(
+            tool=tool,
+            prompt_template=prompt_template,
+            input_schema=input_schema,
+            system_prompt=system_prompt,
+            sampling_defaults=sampling_defaults,
+            example_inputs=example_inputs,
+            changelog=changelog,
+        )
+    schema = normalize_schema(input_schema)
+    check_template(prompt_template, schema)
+    examples_check(schema=schema, examples=example_inputs or [])
+    head.prompt_template = prompt_template
+    head.system_prompt = system_prompt
+    head.input_schema = schema
+    head.sampling_defaults = clean_sampling(sampling_defaults or {})
+    head.example_inputs = example_inputs or []
+    if changelog:
+        head.changelog = changelog
+    head.save()
+    return head
+
+
+def examples_check(*, schema: list[dict], examples: list) -> None:
+    """Every example input must be a valid set of inputs for the schema."""
+    from tools.schema import validate_inputs
+
+    problems = []
+    for i, example in enumerate(examples, start=1):
+        try:
+            validate_inputs(schema, example)
+        except SchemaError as exc:
+            detail = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.errors.items())
+            problems.append(f"Example {i} does not fit the fields ({detail})")
+    if problems:
+        raise SchemaError({"example_inputs": problems})
+
+
+def _same_content(version, template, schema, system, sampling, examples) -> bool:
+    try:
+        clean_schema = normalize_schema(schema)
+        clean_samp = clean_sampling(sampling or {})
+    except SchemaError:
+        return False
+    return (
+        version.prompt_template == template
+        and version.system_prompt == system
+        and version.input_schema == clean_schema
+        and version.sampling_defaults == clean_samp
+        and version.example_inputs == (examples or [])
+    )
+
+
+@transaction.atomic
+def tool_build(
+    *,
+    author: AbstractBaseUser,
+    tool: Tool | None,
+    tool_fields: dict,
+    tags: list[str],
+    version_fields: dict,
+) -> Tool:
+    """The builder's Save: create a draft tool (tool=None) or edit one, fields and version
+    together. Atomic: when the version is invalid (SchemaError) nothing at all is saved."""
+    fields = {k: v for k, v in tool_fields.items() if k in TOOL_FIELDS}
+    if tool is None:
+        tool = tool_create(author=author, tags=tags, **fields)
+    else:
+        tool = tool_update(tool=tool, tags=tags, **fields)
+    tool_draft_save(tool=tool, **version_fields)
+    return tool
+
+
+@transaction.atomic
+def tool_publish_head(*, tool: Tool, changelog: str = "", visibility: str | None = None) -> Tool:
+    """Publish the newest version (the builder's Publish), with its changelog line."""
+    if tool.status == Tool.Status.REMOVED:
+        raise ToolError("This tool was deleted.")
+    if visibility is not None:
+        tool_update(tool=tool, visibility=visibility)
+    head = tool_head_version(tool)
+    if head is None:
+        raise ToolError("Save the tool with a prompt template before publishing it.")
+    if changelog and version_is_draft(tool=tool, version=head):
+        head.changelog = changelog[:200]
+        head.save(update_fields=["changelog"])
+    return tool_publish(tool=tool, version=head)
+
+
+@transaction.atomic
+def tool_unpublish(*, tool: Tool) -> Tool:
+    """Back to draft: only the author sees it; its versions and runs stay."""
+    if tool.status != Tool.Status.PUBLISHED:
+        raise ToolError("Only a published tool can be unpublished.")
+    tool.status = Tool.Status.DRAFT
+    tool.save(update_fields=["status", "updated"])
+    return tool
+
+
+@transaction.atomic
+def tool_delete(*, tool: Tool) -> Tool:
+    """Soft delete: the tool disappears for everyone (staff excepted); runs made with it stay
+    readable to their owners (runs do not depend on the tool being visible)."""
+    tool.status = Tool.Status.REMOVED
+    tool.featured = False
+    tool.save(update_fields=["status", "featured", "updated"])
+    return tool
+
+
+@transaction.atomic
+def tool_remix(*, tool: Tool, user: AbstractBaseUser) -> Tool:
+    """Copy a public tool (or one's own) into a new draft of `user`, linked by forked_from."""
+    if not (tool.is_listed or tool.author_id == user.pk):
+        raise ToolError("Only public tools can be remixed.")
+    source = tool.current_version or tool_head_version(tool)
+    if source is None:
+        raise ToolError("This tool has nothing to remix yet.")
+    copy = tool_create(
+        author=user,
+        name=f"{tool.name} (remix)"[:80],
+        tagline=tool.tagline,
+        description=tool.description,
+        category=tool.category,
+        tags=list(tool.tags.values_list("name", flat=True)),
+        icon=tool.icon,
+        visibility=Tool.Visibility.PUBLIC,
+        forked_from=tool,
+    )
+    ToolVersion.objects.create(
+        tool=copy,
+        number=1,
+        prompt_template=source.prompt_template,
+        system_prompt=source.system_prompt,
+        input_schema=source.input_schema,
+        sampling_defaults=source.sampling_defaults,
+        example_inputs=source.example_inputs,
+        changelog=f"Remixed from {tool.name} v{source.number}"[:200],
+    )
+    return copy
+
+
+@transaction.atomic
+def tool_rollback(*, tool: Tool, version: ToolVersion) -> ToolVersion:
+    """Make an earlier version current again, as a new version (history only grows)."""
+    if version.tool_id != tool.pk:
+        raise ToolError("That version belongs to another tool.")
+    if tool.status == Tool.Status.REMOVED:
+        raise ToolError("This tool was deleted.")
+    Tool.objects.select_for_update().filter(pk=tool.pk).first()
+    number = (tool.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+    new = ToolVersion.objects.create(
+        tool=tool,
+        number=number,
+        prompt_template=version.prompt_template,
+        system_prompt=version.system_prompt,
+        input_schema=version.input_schema,
+        sampling_defaults=version.sampling_defaults,
+        example_inputs=version.example_inputs,
+        changelog=f"Rolled back to version {version.number}",
+    )
+    if tool.status == Tool.Status.PUBLISHED:
+        tool_publish(tool=tool, version=new)
+    return new
+
+
+# --- resources submitted by users ------------------------------------------------------------
+
+
+@transaction.atomic
+def resource_submit(
+    *,
+    user: AbstractBaseUser,
+    title: str,
+    url: str,
+    kind: str,
+    description: str = "",
+) -> Resource:
+    """A user's suggestion; hidden (approved=False) until staff approve it in the admin."""
+    if kind not in Resource.Kind.values:
+        raise ValueError("Choose a kind of resource.")
+    resource = Resource.objects.create(
+        title=title.strip()[:160],
+        slug=unique_slug(Resource, title),
+        url=url,
+        kind=kind,
+        description=description.strip()[:4000],
+        approved=False,
+        submitted_by=user,
+    )
+    resource_reindex(resource=resource)
+    return resource

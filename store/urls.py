@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.static import serve
 
-from . import views
+from . import builder, views
 
 accounts = [
     path("signup/", views.signup, name="signup"),
@@ -33,6 +33,17 @@ urlpatterns = [
     path("search/", views.search, name="search"),
     path("search/suggest/", views.search_suggest, name="search_suggest"),
     path("t/<slug:slug>/", views.tool_detail, name="tool_detail"),
+    path("build/", builder.builder_new, name="builder_new"),
+    path("build-preview/", builder.builder_preview, name="builder_preview"),
+    path("build/<slug:slug>/", builder.builder_edit, name="builder_edit"),
+    path("build/<slug:slug>/test/", builder.builder_test, name="builder_test"),
+    path("t/<slug:slug>/publish/", builder.tool_publish, name="tool_publish"),
+    path("t/<slug:slug>/unpublish/", builder.tool_unpublish, name="tool_unpublish"),
+    path("t/<slug:slug>/delete/", builder.tool_delete, name="tool_delete"),
+    path("t/<slug:slug>/remix/", builder.tool_remix, name="tool_remix"),
+    path("t/<slug:slug>/versions/", builder.tool_versions, name="tool_versions"),
+    path("t/<slug:slug>/rollback/", builder.tool_rollback, name="tool_rollback"),
+    path("me/tools/", builder.dashboard, name="dashboard"),
     path("t/<slug:slug>/review/", views.review_submit, name="review_submit"),
     path("t/<slug:slug>/favorite/", views.favorite_toggle, name="favorite_toggle"),
     path("t/<slug:slug>/report/", views.report_tool, name="report_tool"),
@@ -44,6 +55,7 @@ urlpatterns = [
     path("u/<str:username>/", views.author, name="author"),
     path("favorites/", views.favorites, name="favorites"),
     path("resources/", views.resources, name="resources"),
+    path("resources/submit/", builder.resource_submit, name="resource_submit"),
     path("resources/<slug:slug>/", views.resource_detail, name="resource_detail"),
     path("accounts/", include(accounts)),
     path("", include("tools.urls")),
