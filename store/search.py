@@ -280,6 +280,28 @@ def ordered(qs: QuerySet, sort: str, kind: str) -> QuerySet:
     )
 
 
+def _browse_tools(base: QuerySet[Tool], params: SearchParams, page_size: int):
+    """One page of the filtered tools in the chosen order, ranked on ids only.
+
+    Sorting needs only the counters and dates, which the listed-tools indexes hold; the
+    page's dozen rows are loaded afterwards (in the same order, with `bayes` attached).
+    """
+    prior = selectors.rating_prior()
+    if params.sort in ("runs", "newest"):
+        ranked = ordered(base, params.sort, params.kind)
+    else:
+        ranked = selectors.with_bayesian_rating(base, prior).order_by(
+            "-bayes", "-review_count", "-run_count", "-pk"
+        )
+    paginator = Paginator(ranked.values_list("pk", flat=True), page_size)
+    page = paginator.get_page(params.page)
+    ids = list(page.object_list)
+    objects = base.in_bulk(ids)
+    page.object_list = [objects[pk] for pk in ids if pk in objects]
+    selectors.attach_bayesian(page.object_list, prior)
+    return page, paginator
+
+
 def search(params: SearchParams, *, page_size: int = PAGE_SIZE) -> SearchResult:
     """Run a search; never raises for odd input (an empty query lists everything filtered)."""
     q = normalize_query(params.q)
@@ -289,8 +311,11 @@ def search(params: SearchParams, *, page_size: int = PAGE_SIZE) -> SearchResult:
     used: list[str] = []
     if not _WORD_RE.search(q):
         # No query (or only punctuation): browse the filtered catalog in the chosen order.
-        paginator = Paginator(ordered(base, params.sort, params.kind), page_size)
-        page = paginator.get_page(params.page)
+        if resources:
+            paginator = Paginator(ordered(base, params.sort, params.kind), page_size)
+            page = paginator.get_page(params.page)
+        else:
+            page, paginator = _browse_tools(base, params, page_size)
         return SearchResult(params=params, page=page, total=paginator.count, used=used)
 
     # Trigram on names/titles only: full-text already covers taglines word for word.
@@ -314,7 +339,10 @@ def search(params: SearchParams, *, page_size: int = PAGE_SIZE) -> SearchResult:
     if params.sort == "relevance" or not merged:
         paginator = Paginator(merged, page_size)
         page = paginator.get_page(params.page)
-        objects = base.model.objects.in_bulk(list(page.object_list))
+        # Every id came from `base`, so the listed rows; load them with their relations
+        # (a card shows the category: no query per result).
+        listed = selectors.resources_listed() if resources else selectors.tools_listed()
+        objects = listed.in_bulk(list(page.object_list))
         page.object_list = [objects[pk] for pk in page.object_list if pk in objects]
         if not resources:
             selectors.attach_bayesian(page.object_list)

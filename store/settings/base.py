@@ -25,7 +25,9 @@ DATABASE_URL = env.str("DATABASE_URL", default="") or embedded.postgres_url()
 REDIS_URL = env.str("REDIS_URL", default="") or embedded.redis_url()
 
 DATABASES = {"default": env.db_url_config(DATABASE_URL)}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+# 0 under ASGI: Django opens a connection per request thread and would never reuse a
+# persistent one, exhausting PostgreSQL's connection slots under load.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
 
