@@ -1,0 +1,160 @@
+"""Run services without a worker: create, caps, cancel, reconcile, prompt safety."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from tools import services, streams
+from tools.models import Run
+from tools.schema import SchemaError
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _queued_ids(r, queue="inference"):
+    return [m for m in r.lrange(queue, 0, -1)]
+
+
+def test_run_create_stores_and_enqueues_after_commit(user, tool, redis_client):
+    run = services.run_create(tool=tool, user=user, inputs={"topic": "{0.__dict__} %s {{x}}"})
+    run.refresh_from_db()
+    assert run.state == Run.State.QUEUED and run.attempts == 0
+    assert run.inputs == {"topic": "{0.__dict__} %s {{x}}", "count": 2, "tone": "plain"}
+    # Plain substitution: user text comes out literally, placeholders in it are not expanded.
+    assert run.prompt == "List 2 facts about {0.__dict__} %s {{x}} (plain)."
+    assert run.system_prompt == "You are brief."
+    assert run.sampling["max_new_tokens"] == 8 and isinstance(run.sampling["seed"], int)
+    assert any(run.task_id in m for m in _queued_ids(redis_client))
+    assert redis_client.exists(streams.enqueued_key(run.pk))
+
+
+def test_invalid_inputs_store_and_enqueue_nothing(user, tool, monkeypatch):
+    sent = []
+    monkeypatch.setattr(services, "run_enqueue", lambda **kw: sent.append(kw))
+    with pytest.raises(SchemaError) as exc:
+        services.run_create(tool=tool, user=user, inputs={"topic": "", "count": 9, "evil": 1})
+    assert set(exc.value.errors) == {"topic", "count", "evil"}
+    assert Run.objects.count() == 0 and sent == []
+    services.run_create(tool=tool, user=user, inputs={"topic": "ok"})
+    assert len(sent) == 1  # the spy does see a valid run's enqueue
+
+
+def test_max_new_tokens_and_prompt_are_capped(user, make_tool, settings):
+    settings.GPTSTORE_MAX_NEW_TOKENS = 5
+    run = services.run_create(tool=make_tool(max_new_tokens=4000), user=user, inputs={"topic": "x"})
+    assert run.sampling["max_new_tokens"] == 5
+    settings.GPTSTORE_MAX_PROMPT_TOKENS = 20
+    with pytest.raises(SchemaError) as exc:
+        services.run_create(tool=make_tool(slug="t2"), user=user, inputs={"topic": "word " * 40})
+    assert "too long" in exc.value.errors["__all__"][0]
+
+
+def test_live_run_cap_is_atomic_under_50_concurrent_requests(user, tool, settings):
+    settings.GPTSTORE_MAX_LIVE_RUNS_PER_USER = 4
+    n = 50
+    barrier = threading.Barrier(n)
+    results: list = [None] * n
+
+    def attempt(i):
+        try:
+            barrier.wait()
+            services.run_create(tool=tool, user=user, inputs={"topic": f"t{i}"})
+            results[i] = "ok"
+        except services.RunLimitExceeded as exc:
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert results.count("ok") == 4
+    refused = [r for r in results if r != "ok"]
+    assert len(refused) == 46
+    assert all("limit is 4" in str(r) for r in refused)
+    assert Run.objects.filter(user=user, state__in=Run.LIVE_STATES).count() == 4
+
+
+def test_cancel_queued_run_is_final_at_once(user, tool, redis_client):
+    run = services.run_create(tool=tool, user=user, inputs={"topic": "x"})
+    run = services.run_cancel(run=run)
+    assert run.state == Run.State.CANCELLED and run.finish_reason == "cancelled"
+    events = [ev for _, ev in streams.read_all(run.pk)]
+    assert events[-1]["type"] == "final" and events[-1]["state"] == "cancelled"
+    # A worker that gets the message later skips it.
+    assert services.run_claim(run_id=run.pk) is None
+
+
+def test_cancel_running_run_signals_the_worker(user, tool, redis_client):
+    run = services.run_create(tool=tool, user=user, inputs={"topic": "x"})
+    Run.objects.filter(pk=run.pk).update(state=Run.State.RUNNING, started_at=timezone.now())
+    services.run_cancel(run=run)
+    assert redis_client.exists(streams.cancel_key(run.pk))
+
+
+def test_reconciler_requeues_lost_and_fails_dead(user, tool, redis_client, settings):
+    lost = services.run_create(tool=tool, user=user, inputs={"topic": "lost"})
+    redis_client.delete(streams.enqueued_key(lost.pk))  # as if Redis lost the message
+    dead = services.run_create(tool=tool, user=user, inputs={"topic": "dead"})
+    old = timezone.now() - timedelta(seconds=90)
+    Run.objects.filter(pk=lost.pk).update(queued_at=old)
+    Run.objects.filter(pk=dead.pk).update(state="running", started_at=old, attempts=1)
+    streams.publish_text(dead.pk, "partial ")
+    result = services.run_reconcile()
+    assert result == {"requeued": 1, "failed": 1}
+    lost.refresh_from_db()
+    dead.refresh_from_db()
+    assert lost.state == "queued" and any(lost.task_id in m for m in _queued_ids(redis_client))
+    assert dead.state == "failed" and "stopped unexpectedly" in dead.error
+    assert dead.output == "partial "
+    # A second pass changes nothing: the requeued run has its marker, the dead one is final.
+    assert services.run_reconcile() == {"requeued": 0, "failed": 0}
+
+
+def test_history_and_access(client, user, other_user, tool):
+    run = services.run_create(tool=tool, user=user, inputs={"topic": "mine"})
+    client.force_login(other_user)
+    assert client.get(f"/runs/{run.pk}/").status_code == 404
+    assert client.get(f"/s/{run.pk}/").status_code == 404
+    assert client.post(f"/runs/{run.pk}/cancel").status_code == 404
+    assert client.post(f"/runs/{run.pk}/share", {"shared": "1"}).status_code == 404
+    assert "mine" not in client.get("/runs/").content.decode()
+    client.force_login(user)
+    assert client.get(f"/runs/{run.pk}/").status_code == 200
+    assert tool.name in client.get("/runs/").content.decode()
+    client.post(f"/runs/{run.pk}/share", {"shared": "1"})
+    client.logout()
+    assert client.get(f"/s/{run.pk}/").status_code == 200
+    assert client.get(f"/runs/{run.pk}/").status_code == 302
+    assert client.get("/runs/").status_code == 302
+
+
+def test_claim_takes_over_a_dead_workers_run_up_to_the_attempts_cap(user, tool, settings):
+    from tools.worker import supervisor
+
+    settings.GPTSTORE_RUN_MAX_ATTEMPTS = 2
+    run = services.run_create(tool=tool, user=user, inputs={"topic": "x"})
+    Run.objects.filter(pk=run.pk).update(state="running", attempts=1, started_at=timezone.now())
+    streams.publish_text(run.pk, "lost text")
+    # Redelivered while the first worker's lease is alive: skipped.
+    streams.client().set(streams.lease_key(run.pk), "other", ex=30)
+    assert services.run_claim(run_id=run.pk, task_id="t2") is None
+    # Lease gone (the worker died): the new delivery takes the run over as attempt 2.
+    streams.client().delete(streams.lease_key(run.pk))
+    claimed = services.run_claim(run_id=run.pk, task_id="t2")
+    try:
+        assert claimed.attempts == 2 and claimed.task_id == "t2"
+        assert streams.client().exists(streams.lease_key(run.pk))
+    finally:
+        supervisor.untrack(run.pk)
+    # That worker dies too: the cap ends the run with a message and the partial text.
+    claimed = services.run_claim(run_id=run.pk, task_id="t3")
+    assert claimed is None
+    run.refresh_from_db()
+    assert run.state == "failed" and "after 2 attempts" in run.error
+    assert run.output == "lost text"

@@ -1,0 +1,364 @@
+"""Stack benchmark: N users running a tool over HTTP + SSE through the whole stack (uvicorn,
+Django, PostgreSQL, Celery on Redis, the worker's engine) against the engine alone.
+
+    python -m tools.bench [--users 16] [--max-new-tokens 32] [--strict]
+
+Both paths get the same prompts, greedy sampling and token limit, in the same process run.
+Reported: time to first token (TTFT) p50/p95 and aggregate tokens per second. For the stack,
+TTFT runs from the start of the form POST to the first text event on the run's SSE stream.
+Bar (issue 4): at 16 users the stack adds at most 50 ms to TTFT p50 and keeps at least 90%
+of the engine's aggregate throughput. `--strict` exits 1 when the bar is missed.
+
+Uses its own database (gptstore_runs_bench, recreated) and Redis db 2 of the embedded servers,
+so a running `make run` (db 0) or the test suite (db 1) is not disturbed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import statistics
+import sys
+import threading
+import time
+
+QUESTIONS = [
+    "What is the capital of France?",
+    "Why is the sky blue?",
+    "What do bees make?",
+    "How many legs does a spider have?",
+    "What is photosynthesis?",
+    "Who wrote Hamlet?",
+    "What is the boiling point of water?",
+    "What is a prime number?",
+    "Why do we have seasons?",
+    "What is gravity?",
+    "What is the largest ocean?",
+    "How do vaccines work?",
+    "What is a noun?",
+    "What causes rain?",
+    "What is the speed of light?",
+    "What is an atom?",
+    "What is democracy?",
+    "How do plants drink water?",
+    "What is a volcano?",
+    "What is the moon made of?",
+    "Why is exercise healthy?",
+    "What is a computer?",
+    "How do birds fly?",
+    "What is electricity?",
+    "What is the Internet?",
+    "What is a galaxy?",
+    "What is DNA?",
+    "What is inflation?",
+    "What is a haiku?",
+    "Why do cats purr?",
+    "What is recycling?",
+    "What is a desert?",
+]
+SYSTEM = "You are a knowledgeable assistant. Answer briefly and clearly."
+TEMPLATE = "Answer in two sentences: {{question}}"
+DB_NAME = "gptstore_runs_bench"
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    if not values:
+        return float("nan")
+    k = (len(values) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+
+def summary(name: str, ttfts: list[float], tokens: int, wall: float) -> dict:
+    return {
+        "path": name,
+        "requests": len(ttfts),
+        "ttft_p50_ms": round(pct(ttfts, 0.5) * 1000, 1),
+        "ttft_p95_ms": round(pct(ttfts, 0.95) * 1000, 1),
+        "tokens": tokens,
+        "wall_s": round(wall, 3),
+        "tokens_per_s": round(tokens / wall, 1) if wall > 0 else 0.0,
+    }
+
+
+# --- environment ---------------------------------------------------------------------------
+
+
+def setup_env() -> None:
+    from store import embedded
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "store.settings.test")
+    svc = embedded.ensure_up()
+    started = [n for n in svc.pop("GPTSTORE_STARTED").split(",") if n]
+    os.environ["GPTSTORE_BENCH_STARTED"] = ",".join(started)
+    if not os.environ.get("DATABASE_URL"):
+        embedded._psql(None, f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+        embedded._psql(None, f'CREATE DATABASE "{DB_NAME}"')
+        os.environ["DATABASE_URL"] = embedded.postgres_url(database=DB_NAME)
+    if not os.environ.get("REDIS_URL"):
+        os.environ["REDIS_URL"] = embedded.redis_url(db=2)
+    os.environ.setdefault("GPTSTORE_MAX_LIVE_RUNS_PER_USER", "1000")
+    os.environ.setdefault("CONN_MAX_AGE", "60")
+
+
+def prepare(max_new_tokens: int):
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from store.services import tool_create, tool_publish, tool_version_create
+    from tools import streams
+
+    call_command("migrate", "--noinput", verbosity=0)
+    r = streams.client()
+    r.flushdb()  # db 2 belongs to the benchmark
+    users = get_user_model()
+    author = users.objects.create_user("bench-author", password="bench-pass-123")
+    tool = tool_create(author=author, name="Bench Answers", slug="bench-answers")
+    version = tool_version_create(
+        tool=tool,
+        prompt_template=TEMPLATE,
+        system_prompt=SYSTEM,
+        input_schema=[{"name": "question", "type": "short_text", "max_length": 300}],
+        sampling_defaults={"temperature": 0.0, "max_new_tokens": max_new_tokens},
+    )
+    tool_publish(tool=tool, version=version)
+    return tool
+
+
+# --- engine alone ----------------------------------------------------------------------------
+
+
+class EngineAlone:
+    """The same engine configuration as a worker's, driven directly in this process."""
+
+    def __init__(self) -> None:
+        from tools.engine import build_engine
+
+        # Built the way a worker builds its engine (same settings, same CPU priority), in a
+        # thread of its own so this process's other threads keep their priority.
+        box: dict = {}
+        builder = threading.Thread(target=lambda: box.update(engine=build_engine()[1]))
+        builder.start()
+        builder.join()
+        self.engine = box["engine"]
+
+    def round(self, questions: list[str], max_new_tokens: int) -> dict:
+        from inference import SamplingParams
+        from tools.schema import render
+
+        def messages(q):
+            return [
+                {"role": "system", "content": SYSTEM},
+                {"role": "user", "content": render(TEMPLATE, {"question": q})},
+            ]
+
+        params = SamplingParams(temperature=0.0, max_new_tokens=max_new_tokens)
+        firsts: dict[int, float] = {}
+
+        def watcher(i):
+            # TTFT as a user sees it: the first non-empty piece of text, as on the stack path.
+            def on_text(piece):
+                if piece and i not in firsts:
+                    firsts[i] = time.perf_counter()
+
+            return on_text
+
+        t0 = time.perf_counter()
+        handles = [
+            engine_submit(self.engine, messages(q), params, watcher(i))
+            for i, q in enumerate(questions)
+        ]
+        results = [h.result() for h in handles]
+        wall = time.perf_counter() - t0
+        ttfts = [firsts.get(i, t0 + r.total_s) - t0 for i, r in enumerate(results)]
+        return summary("engine", ttfts, sum(r.completion_tokens for r in results), wall)
+
+    def close(self) -> None:
+        self.engine.close()
+
+
+def engine_submit(engine, messages, params, on_text):
+    return engine.submit(messages=messages, params=params, on_text=on_text)
+
+
+# --- whole stack -----------------------------------------------------------------------------
+
+
+async def _one_user(client, slug: str, question: str, t_start: float, token: str) -> dict:
+    import httpx
+
+    t0 = time.perf_counter()
+    resp = await client.post(
+        f"/t/{slug}/run", data={"csrfmiddlewaretoken": token, "in-question": question}
+    )
+    if resp.status_code != 302:
+        raise RuntimeError(f"POST returned {resp.status_code}: {resp.text[:300]}")
+    t_posted = time.perf_counter()
+    url = resp.headers["location"] + "events"
+    first = None
+    final = None
+    async with client.stream("GET", url, timeout=httpx.Timeout(300)) as stream:
+        async for line in stream.aiter_lines():
+            if not line.startswith("data:"):
+                continue
+            ev = json.loads(line[5:])
+            if ev["type"] == "text" and first is None:
+                first = time.perf_counter()
+            elif ev["type"] == "final":
+                final = ev
+                break
+    end = time.perf_counter()
+    return {
+        "ttft": (first or end) - t0,
+        "post": t_posted - t0,
+        "tokens": (final or {}).get("completion_tokens") or 0,
+        "start": t0 - t_start,
+        "end": end - t_start,
+        "state": (final or {}).get("state"),
+    }
+
+
+async def _stack_round(base: str, cookies: dict, slug: str, questions: list[str]) -> list[dict]:
+    import httpx
+
+    limits = httpx.Limits(max_connections=len(questions) * 2 + 4)
+    async with httpx.AsyncClient(
+        base_url=base, cookies=cookies, limits=limits, timeout=60
+    ) as client:
+        html = (await client.get(f"/t/{slug}/run")).text
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+        t_start = time.perf_counter()
+        return await asyncio.gather(
+            *(_one_user(client, slug, q, t_start, token) for q in questions)
+        )
+
+
+class Stack:
+    """uvicorn + one Celery inference worker on the benchmark database, as `make run` runs."""
+
+    def __init__(self, users: int) -> None:
+        from django.conf import settings
+        from django.contrib.auth import get_user_model
+        from django.db import connection
+        from django.test import Client
+
+        from tests import stack
+        from tools import streams
+
+        self._stack = stack
+        env = stack.stack_env(
+            connection.settings_dict, settings.REDIS_URL, GPTSTORE_MAX_LIVE_RUNS_PER_USER="1000"
+        )
+        env["DATABASE_URL"] = os.environ["DATABASE_URL"]
+        self.worker = stack.start_worker(env, "bench-worker", concurrency=max(32, users + 4))
+        self.web = None
+        try:
+            stack.wait_engine_ready(streams.client(), "bench-worker", self.worker)
+            self.web, self.base = stack.start_web(env, "bench-web")
+        except BaseException:
+            self.close()
+            raise
+        user = get_user_model().objects.create_user("bench-user", password="bench-pass-123")
+        c = Client()
+        c.force_login(user)
+        self.cookies = {settings.SESSION_COOKIE_NAME: c.cookies[settings.SESSION_COOKIE_NAME].value}
+
+    def round(self, slug: str, questions: list[str]) -> dict:
+        from tools import streams
+
+        t0 = time.perf_counter()
+        rows = asyncio.run(_stack_round(self.base, self.cookies, slug, questions))
+        wall = time.perf_counter() - t0
+        bad = [r for r in rows if r["state"] != "succeeded"]
+        if bad:
+            raise RuntimeError(f"{len(bad)} runs did not succeed: {bad[:3]}")
+        out = summary("stack", [r["ttft"] for r in rows], sum(r["tokens"] for r in rows), wall)
+        out.update(_phases(rows))
+        metrics = json.loads(streams.client().get(streams.METRICS_PREFIX + "bench-worker"))
+        out["max_batch_size_seen"] = metrics.get("max_batch_size_seen")
+        return out
+
+    def close(self) -> None:
+        self._stack.stop(self.web)
+        self._stack.stop(self.worker)
+
+
+def _phases(rows: list[dict]) -> dict:
+    """Where the stack's time to first token goes (medians, ms), from the stored runs."""
+    from tools.models import Run
+
+    runs = Run.objects.order_by("-queued_at")[: len(rows)]
+    runs = runs.values_list("queued_at", "started_at", "first_token_at")
+    waits = [(b - a).total_seconds() for a, b, _ in runs if a and b]
+    engine = [(c - b).total_seconds() for _, b, c in runs if b and c]
+    return {
+        "post_ms": round(statistics.median(r["post"] for r in rows) * 1000, 1),
+        "post_max_ms": round(max(r["post"] for r in rows) * 1000, 1),
+        "queue_wait_ms": round(statistics.median(waits) * 1000, 1) if waits else None,
+        "engine_ttft_ms": round(statistics.median(engine) * 1000, 1) if engine else None,
+    }
+
+
+def _median(rows: list[dict], key: str) -> float:
+    return round(statistics.median(r[key] for r in rows), 1)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--users", type=int, default=16)
+    ap.add_argument("--max-new-tokens", type=int, default=32)
+    ap.add_argument("--rounds", type=int, default=3, help="alternating rounds; medians reported")
+    ap.add_argument("--strict", action="store_true", help="exit 1 when the bar is missed")
+    args = ap.parse_args(argv)
+    sys.path.insert(0, os.getcwd())
+    setup_env()
+    tool = prepare(args.max_new_tokens)
+    questions = [QUESTIONS[i % len(QUESTIONS)] for i in range(args.users)]
+    print(
+        f"[bench] {args.users} users, {args.max_new_tokens} new tokens, greedy, "
+        f"{args.rounds} alternating rounds",
+        flush=True,
+    )
+    stack_ = Stack(args.users)
+    alone = None
+    try:
+        alone = EngineAlone()
+        alone.round(["Warm up."], args.max_new_tokens)
+        stack_.round(tool.slug, ["Warm up."])
+        engine_rows, stack_rows = [], []
+        for _ in range(args.rounds):
+            engine_rows.append(alone.round(questions, args.max_new_tokens))
+            print(json.dumps(engine_rows[-1]), flush=True)
+            stack_rows.append(stack_.round(tool.slug, questions))
+            print(json.dumps(stack_rows[-1]), flush=True)
+    finally:
+        if alone is not None:
+            alone.close()
+        stack_.close()
+    e = {k: _median(engine_rows, k) for k in ("ttft_p50_ms", "ttft_p95_ms", "tokens_per_s")}
+    s = {k: _median(stack_rows, k) for k in ("ttft_p50_ms", "ttft_p95_ms", "tokens_per_s")}
+    added = s["ttft_p50_ms"] - e["ttft_p50_ms"]
+    kept = s["tokens_per_s"] / e["tokens_per_s"] if e["tokens_per_s"] else 0.0
+    ok = added <= 50 and kept >= 0.90
+    print(
+        f"[bench] TTFT p50: engine {e['ttft_p50_ms']} ms, stack {s['ttft_p50_ms']} ms "
+        f"(added {added:+.1f} ms; bar <= 50 ms)"
+    )
+    print(f"[bench] TTFT p95: engine {e['ttft_p95_ms']} ms, stack {s['ttft_p95_ms']} ms")
+    print(
+        f"[bench] throughput: engine {e['tokens_per_s']} tok/s, stack {s['tokens_per_s']} tok/s "
+        f"({kept:.1%} kept; bar >= 90%)"
+    )
+    print(f"[bench] {'PASS' if ok else 'FAIL'}", flush=True)
+    return 1 if (args.strict and not ok) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

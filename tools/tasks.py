@@ -1,0 +1,77 @@
+"""Celery interface to the run services: thin, idempotent tasks with stable names."""
+
+from __future__ import annotations
+
+import logging
+
+import redis
+from celery import shared_task
+from celery.signals import worker_init, worker_shutdown
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
+
+from . import services
+
+log = logging.getLogger(__name__)
+TRANSIENT = (OperationalError, InterfaceError, redis.ConnectionError, redis.TimeoutError)
+
+
+@shared_task(
+    name="tools.run_execute",
+    bind=True,
+    acks_late=True,  # a worker killed mid-run leaves the message to be redelivered
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    # Enforced by prefork pools; the thread pool relies on the engine deadline (the soft
+    # limit, passed as deadline_s) and on the reconciler for the hard one.
+    soft_time_limit=settings.CELERY_TASK_SOFT_TIME_LIMIT,
+    time_limit=settings.CELERY_TASK_TIME_LIMIT,
+    autoretry_for=TRANSIENT,
+    max_retries=3,
+    retry_backoff=1,
+    retry_backoff_max=10,
+)
+def run_execute(self, run_id: str) -> None:
+    # Idempotent: a run already final, or held by a live worker, is skipped by the claim.
+    services.run_execute(run_id=run_id, task_id=self.request.id or "")
+
+
+@shared_task(name="tools.run_reconcile", ignore_result=True)
+def run_reconcile() -> dict:
+    return services.run_reconcile()
+
+
+def _consumes_inference(sender) -> bool:
+    try:
+        return "inference" in sender.app.amqp.queues.consume_from
+    except (AttributeError, TypeError):
+        return False
+
+
+@worker_init.connect
+def _warm_up(sender=None, **kwargs) -> None:
+    """Build the engine before the worker consumes anything.
+
+    Synchronous on purpose: loading two models at once in one process is not safe in
+    transformers (its empty-weights loading patches torch globally), and the default queue's
+    tasks may load the search embedding model. Failure is logged; the first run reports it.
+    """
+    if not settings.GPTSTORE_ENGINE_WARMUP or not _consumes_inference(sender):
+        return
+    from .engine import get_engine
+    from .worker import supervisor
+
+    try:
+        get_engine()
+    except Exception:  # noqa: BLE001 - the first run will report the failure to its user
+        log.exception("engine warm-up failed")
+        return
+    supervisor.start()
+    supervisor.write_metrics()
+
+
+@worker_shutdown.connect
+def _close_engine(**kwargs) -> None:
+    from .engine import close_engine
+
+    close_engine()
