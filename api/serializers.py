@@ -276,8 +276,9 @@ class RunSerializer(serializers.Serializer):
     """A run; every field is read-only (state and token counts belong to the worker)."""
 
     id = serializers.UUIDField(read_only=True)
-    tool = serializers.CharField(source="tool.slug", read_only=True)
-    version = serializers.IntegerField(source="version.number", read_only=True)
+    # Null for a run of the base model itself (the OpenAI-compatible API, /v1/).
+    tool = serializers.CharField(source="tool.slug", read_only=True, allow_null=True)
+    version = serializers.IntegerField(source="version.number", read_only=True, allow_null=True)
     inputs = serializers.JSONField(read_only=True)
     sampling = serializers.JSONField(read_only=True)
     state = serializers.CharField(read_only=True)
