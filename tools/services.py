@@ -99,6 +99,20 @@ def run_create(
         )
     params = sampling_for(version=version, overrides=sampling)
     params.update(extra_sampling or {})
+    return _run_insert_capped(
+        user=user,
+        tool=tool,
+        version=version,
+        inputs=clean,
+        system_prompt=system,
+        prompt=prompt,
+        sampling=params,
+        model=model,
+    )
+
+
+def _run_insert_capped(*, user, **fields) -> Run:
+    """Insert a queued run unless the user is at the live-run cap; enqueue after commit."""
     limit = settings.GPTSTORE_MAX_LIVE_RUNS_PER_USER
     with transaction.atomic():
         # The user's row lock serialises this user's concurrent creates, so the count below
@@ -110,17 +124,7 @@ def run_create(
                 f"You already have {live} runs in progress and the limit is {limit}. "
                 "Wait for one to finish, or cancel one, then try again."
             )
-        run = Run.objects.create(
-            tool=tool,
-            version=version,
-            user=user,
-            inputs=clean,
-            system_prompt=system,
-            prompt=prompt,
-            sampling=params,
-            task_id=str(uuid.uuid4()),
-            model=model,
-        )
+        run = Run.objects.create(user=user, task_id=str(uuid.uuid4()), **fields)
         transaction.on_commit(partial(run_enqueue, run_id=run.id, task_id=run.task_id))
     return run
 
@@ -185,29 +189,16 @@ def run_create_base(
         "seed": random.randrange(2**31),
         **(sampling or {}),
     }
-    limit = settings.GPTSTORE_MAX_LIVE_RUNS_PER_USER
-    with transaction.atomic():
-        # As in run_create: the user's row lock makes the count and the insert one step.
-        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
-        live = Run.objects.filter(user=user, state__in=Run.LIVE_STATES).count()
-        if live >= limit:
-            raise RunLimitExceeded(
-                f"You already have {live} runs in progress and the limit is {limit}. "
-                "Wait for one to finish, or cancel one, then try again."
-            )
-        run = Run.objects.create(
-            user=user,
-            inputs={},
-            system_prompt=system,
-            prompt=text,
-            messages=messages,
-            raw_prompt=messages is None,
-            sampling=params,
-            model=model,
-            task_id=str(uuid.uuid4()),
-        )
-        transaction.on_commit(partial(run_enqueue, run_id=run.id, task_id=run.task_id))
-    return run
+    return _run_insert_capped(
+        user=user,
+        inputs={},
+        system_prompt=system,
+        prompt=text,
+        messages=messages,
+        raw_prompt=messages is None,
+        sampling=params,
+        model=model,
+    )
 
 
 def run_enqueue(*, run_id, task_id: str | None = None) -> bool:
