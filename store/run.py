@@ -18,7 +18,10 @@ PY = sys.executable
 
 
 def _say(msg: str) -> None:
-    print(f"[gptstore] {msg}", flush=True)
+    try:
+        print(f"[gptstore] {msg}", flush=True)
+    except OSError:
+        pass  # stdout gone (e.g. a pipe closed by Ctrl-C): shutting down matters more
 
 
 def _run(args: list[str], env: dict) -> None:
@@ -131,6 +134,7 @@ def main() -> int:
         return 1
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         _say("stopping…")
         _stop_children(children)
         embedded.stop(started)

@@ -78,3 +78,28 @@ def test_manage_py_with_unreachable_database_url_prints_one_line():
     assert proc.returncode == 1
     assert "PostgreSQL is not reachable at DATABASE_URL" in proc.stdout
     assert "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_concurrent_redis_starts_launch_one_server(tmp_path):
+    # Two processes starting at once must not both launch a server on one data folder.
+    import threading
+
+    results = []
+    barrier = threading.Barrier(4)
+
+    def start():
+        barrier.wait()
+        results.append(embedded.redis_start(tmp_path))
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        sock = str(embedded.redis_dir(tmp_path) / "redis.sock")
+        servers = subprocess.run(["pgrep", "-f", sock], capture_output=True, text=True).stdout
+        assert sorted(results) == [False, False, False, True]
+        assert len(servers.split()) == 1
+    finally:
+        embedded.redis_stop(tmp_path)
