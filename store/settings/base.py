@@ -178,7 +178,10 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_ROUTES["tools.run_reconcile"] = {"queue": "default"}
 # A broker outage must fail a publish quickly (the reconciler re-enqueues later), not hang.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
-    "max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5,
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
 }
 CELERY_BEAT_SCHEDULE = {
     "tools-run-reconcile": {
