@@ -142,3 +142,24 @@ def test_home_page_lists_demo_catalog(client):
     response = client.get("/")
     assert response.status_code == 200
     assert "Summarizer" in response.content.decode()
+
+
+def test_production_settings_pass_deploy_checks():
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "store.settings.prod",
+        "SECRET_KEY": "a-long-random-production-secret-" + "x" * 40,
+        "ALLOWED_HOSTS": "store.example.com",
+    }
+    proc = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
