@@ -42,3 +42,39 @@ class AutoSchema(BaseAutoSchema):
                 }
             responses[code] = body
         return responses
+
+
+def add_run_events(result, generator, request, public):
+    """Document the run event stream: a plain async Django view, so DRF cannot see it."""
+    uuid = {"type": "string", "format": "uuid"}
+    error = {"application/json": {"schema": DETAIL_ERROR}}
+    result.setdefault("paths", {})["/api/runs/{id}/events/"] = {
+        "get": {
+            "operationId": "runs_events",
+            "summary": "Server-Sent Events of a run: text pieces, state changes, queue "
+            "position, and a final event with the stored totals",
+            "description": "Each event's data is one JSON object. Send `Last-Event-ID` to "
+            "resume after a reconnect; a late viewer replays from the start. Comments keep "
+            "idle connections alive.",
+            "tags": ["runs"],
+            "parameters": [
+                {"name": "id", "in": "path", "required": True, "schema": uuid},
+                {
+                    "name": "Last-Event-ID",
+                    "in": "header",
+                    "required": False,
+                    "schema": {"type": "string"},
+                },
+            ],
+            "security": [{"bearerAuth": []}, {"cookieAuth": []}],
+            "responses": {
+                "200": {
+                    "description": "The event stream.",
+                    "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                },
+                "401": {"description": ERRORS["401"][0], "content": error},
+                "404": {"description": ERRORS["404"][0], "content": error},
+            },
+        }
+    }
+    return result
