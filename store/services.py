@@ -434,14 +434,19 @@ def tool_draft_save(
     Tool.objects.select_for_update().filter(pk=tool.pk).first()
     tool.refresh_from_db(fields=["current_version"])
     head = tool_head_version(tool)
-    if not version_is_draft(tool=tool, version=head):
-        if head is not None and _same_content(
+    editable = version_is_draft(tool=tool, version=head)
+    if (
+        not editable
+        and head is not None
+        and _same_content(
             head, prompt_template, input_schema, system_prompt, sampling_defaults, example_inputs
-        ):
-            return head  # nothing changed: no new version
-        schema = normalize_schema(input_schema)
-        check_template(prompt_template, schema)
-        examples_check(schema=schema, examples=example_inputs or [])
+        )
+    ):
+        return head  # nothing changed: no new version
+    schema = normalize_schema(input_schema)
+    check_template(prompt_template, schema)
+    examples_check(schema=schema, examples=example_inputs or [])
+    if not editable:
         return tool_version_create(
             tool=tool,
             prompt_template=prompt_template,
@@ -451,9 +456,6 @@ def tool_draft_save(
             example_inputs=example_inputs,
             changelog=changelog,
         )
-    schema = normalize_schema(input_schema)
-    check_template(prompt_template, schema)
-    examples_check(schema=schema, examples=example_inputs or [])
     head.prompt_template = prompt_template
     head.system_prompt = system_prompt
     head.input_schema = schema
