@@ -28,6 +28,33 @@ def _run(args: list[str], env: dict) -> None:
     subprocess.run([PY, *args], env=env, check=True)
 
 
+def worker_args(name: str, concurrency: int) -> list[str]:
+    """The inference worker's command line: one process, a thread pool sharing one engine.
+    The test suite and the stack benchmark start workers with exactly this."""
+    return [
+        PY,
+        "-m",
+        "celery",
+        "-A",
+        "store",
+        "worker",
+        "-Q",
+        "inference,default",
+        "--pool",
+        "threads",
+        "-c",
+        str(concurrency),
+        "-n",
+        f"{name}@%h",
+        "--loglevel",
+        "INFO",
+    ]
+
+
+def web_args(host: str, port: int) -> list[str]:
+    return [PY, "-m", "uvicorn", "store.asgi:application", "--host", host, "--port", str(port)]
+
+
 def _stop_children(children: list[subprocess.Popen]) -> None:
     for proc in children:
         if proc.poll() is None:
@@ -71,24 +98,7 @@ def main() -> int:
             _say("preparing the model (the first start converts it once, about a minute)…")
             _run(["-m", "inference", "prepare"], env)
         commands = {
-            "worker": [
-                PY,
-                "-m",
-                "celery",
-                "-A",
-                "store",
-                "worker",
-                "-Q",
-                "inference,default",
-                "--pool",
-                "threads",
-                "-c",
-                threads,
-                "-n",
-                "inference@%h",
-                "--loglevel",
-                "INFO",
-            ],
+            "worker": worker_args("inference", int(threads)),
             "beat": [
                 PY,
                 "-m",
@@ -101,18 +111,7 @@ def main() -> int:
                 "-s",
                 str(embedded.VAR_DIR / "celerybeat-schedule"),
             ],
-            "web": [
-                PY,
-                "-m",
-                "uvicorn",
-                "store.asgi:application",
-                "--host",
-                host,
-                "--port",
-                port,
-                "--timeout-graceful-shutdown",
-                "5",
-            ],
+            "web": web_args(host, int(port)) + ["--timeout-graceful-shutdown", "5"],
         }
         for args in commands.values():
             # Own process group each, so shutdown reaches their children too.

@@ -12,7 +12,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -20,8 +19,9 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
 
+from store.run import web_args, worker_args
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-PY = sys.executable
 LOG_DIR = Path(tempfile.gettempdir()) / "gptstore-stack-logs"
 
 
@@ -58,26 +58,7 @@ def _spawn(args: list[str], env: dict, name: str) -> subprocess.Popen:
 
 def start_worker(env: dict, name: str, *, concurrency: int = 20) -> subprocess.Popen:
     env = {**env, "GPTSTORE_WORKER_ID": name}
-    args = [
-        PY,
-        "-m",
-        "celery",
-        "-A",
-        "store",
-        "worker",
-        "-Q",
-        "inference,default",
-        "--pool",
-        "threads",
-        "-c",
-        str(concurrency),
-        "-n",
-        f"{name}@%h",
-        "--without-gossip",
-        "--without-mingle",
-        "--loglevel",
-        "INFO",
-    ]
+    args = worker_args(name, concurrency) + ["--without-gossip", "--without-mingle"]
     return _spawn(args, env, name)
 
 
@@ -103,19 +84,7 @@ def free_port() -> int:
 
 def start_web(env: dict, name: str = "web", port: int | None = None):
     port = port or free_port()
-    args = [
-        PY,
-        "-m",
-        "uvicorn",
-        "store.asgi:application",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--no-access-log",
-        "--timeout-graceful-shutdown",
-        "2",
-    ]
+    args = web_args("127.0.0.1", port) + ["--no-access-log", "--timeout-graceful-shutdown", "2"]
     proc = _spawn(args, env, name)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60

@@ -13,21 +13,12 @@ import time
 
 import pytest
 
+from tests.browser import ARGS, CHROMIUM
 from tests.tools.conftest import FakeResult, login_cookies, make_run
 from tools import services, streams
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 PIECES = [
     "<script>window.__xss='script'</script>",
     "<img src=x onerror=\"window.__xss='img'\">",
