@@ -16,8 +16,6 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-import torch
-
 from .errors import EngineError, PromptTooLong, QueueFull
 from .loader import LoadedModel
 from .metrics import Metrics
@@ -27,6 +25,7 @@ from .request import RequestHandle, Result
 from .runner import Segment, make_runner
 from .sampling import sample
 from .sequence import Sequence
+from .threads import release_thread_pool
 
 
 class Engine:
@@ -70,8 +69,8 @@ class Engine:
         self._next_id = 0
         self._closed = False
         self._metrics = Metrics(max_batch_size)
-        self._threads = torch.get_num_threads()
-        self._one_thread = lm.device.type == "cpu" and self._threads > 1
+        if lm.device.type == "cpu":
+            release_thread_pool()  # see inference/threads.py: keeps the loop's steps full speed
         self._thread = threading.Thread(target=self._loop, name="inference-engine", daemon=True)
         self._thread.start()
 
@@ -160,7 +159,6 @@ class Engine:
         with self._cond:
             while not (self._closed or self._waiting or self._live):
                 self.runner.shrink()
-                self._use_threads(self._threads)  # idle: leave torch as we found it
                 self._cond.wait()
             if self._closed:
                 return False
@@ -217,9 +215,6 @@ class Engine:
                 budget -= n
         if not segs:
             return
-        # One token per step is bound by memory reads; a second OpenMP thread only adds
-        # synchronisation (31 vs 35 ms per SmolLM2 step here). Two or more rows use both cores.
-        self._use_threads(1 if len(segs) == 1 and len(segs[0].ids) == 1 else self._threads)
         logits = self.runner.step(segs)
         ready = [i for i, seq in enumerate(seqs) if not seq.prefilling]
         if self._prefix:
@@ -234,10 +229,6 @@ class Engine:
                 seq.accept(token, self.eos, self.max_context)
         self._metrics.record_step(len(segs), len(ready))
         self._retire()
-
-    def _use_threads(self, n: int) -> None:
-        if self._one_thread and torch.get_num_threads() != n:
-            torch.set_num_threads(n)
 
     def _retire(self) -> None:
         done = [s for s in self._live if s.finish_reason]
