@@ -35,6 +35,7 @@ from tools import services as run_services
 from tools import streams
 from tools.models import Run
 from tools.schema import SchemaError, normalize_schema
+from tools.selectors import release_connection
 from tools.tokens import DEFAULT_NAME
 
 from .services import token_authenticate
@@ -438,6 +439,7 @@ async def run_events(run_id, timeout: float):
             continue
         last_db = loop.time()
         fresh = await Run.objects.filter(pk=run_id).afirst()
+        await release_connection()
         if fresh is None:
             return
         if fresh.is_final:
@@ -511,6 +513,7 @@ def completion_body(run: Run, chat: bool) -> dict:
 async def _complete(request, user, *, chat: bool):
     body = _json_body(request)
     run = await sync_to_async(create_run)(user, body, chat=chat)
+    await release_connection()  # the run may take minutes; do not hold a connection meanwhile
     if body.get("stream"):
         options = body.get("stream_options") or {}
         usage = isinstance(options, dict) and bool(options.get("include_usage"))

@@ -28,3 +28,20 @@ def user(django_user_model):
 @pytest.fixture
 def other_user(django_user_model):
     return django_user_model.objects.create_user("bob", "bob@example.com", "pw-bob-123")
+
+
+@pytest.fixture(scope="session")
+def stack_db(django_db_setup, django_db_blocker):
+    """The test database, for servers started by tests/stack.py.
+
+    Those servers keep pooled connections until they exit, and PostgreSQL ends their sessions
+    a moment later; at the end, end any still there, so pytest-django can drop the database.
+    """
+    yield
+    from django.db import connection
+
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )

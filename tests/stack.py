@@ -34,7 +34,11 @@ def database_url(settings_dict: dict, base_url: str | None = None) -> str:
 
 
 def stack_env(settings_dict: dict, redis_url: str, **extra: str) -> dict[str, str]:
+    from django.conf import settings
+
     env = dict(os.environ)
+    # The servers run with the deployed connection pool (the test process itself has none).
+    env.setdefault("DB_POOL_SIZE", str(settings.DB_POOL_SIZE_DEFAULT))
     env.update(
         DATABASE_URL=database_url(settings_dict),
         REDIS_URL=redis_url,

@@ -101,8 +101,6 @@ def setup_env() -> None:
         os.environ["DATABASE_URL"] = embedded.postgres_url(database=DB_NAME)
     if not os.environ.get("REDIS_URL"):
         os.environ["REDIS_URL"] = embedded.redis_url(db=2)
-    os.environ.setdefault("GPTSTORE_MAX_LIVE_RUNS_PER_USER", "1000")
-    os.environ.setdefault("CONN_MAX_AGE", "60")
 
 
 def prepare(max_new_tokens: int):
@@ -225,19 +223,23 @@ async def _one_user(client, slug: str, question: str, t_start: float, token: str
     }
 
 
-async def _stack_round(base: str, cookies: dict, slug: str, questions: list[str]) -> list[dict]:
+async def _stack_round(base: str, users: list[dict], slug: str, questions: list[str]) -> list[dict]:
+    """Each question is asked by its own signed-in user, with a browser-like client of its own
+    (own cookies and CSRF token); all POSTs start together."""
     import httpx
 
-    limits = httpx.Limits(max_connections=len(questions) * 2 + 4)
-    async with httpx.AsyncClient(
-        base_url=base, cookies=cookies, limits=limits, timeout=60
-    ) as client:
-        html = (await client.get(f"/t/{slug}/run")).text
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
-        t_start = time.perf_counter()
-        return await asyncio.gather(
-            *(_one_user(client, slug, q, t_start, token) for q in questions)
-        )
+    async def user_run(cookies: dict, question: str, barrier: asyncio.Barrier, box: dict) -> dict:
+        async with httpx.AsyncClient(base_url=base, cookies=cookies, timeout=60) as client:
+            html = (await client.get(f"/t/{slug}/run")).text
+            token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+            await barrier.wait()
+            box.setdefault("t_start", time.perf_counter())
+            return await _one_user(client, slug, question, box["t_start"], token)
+
+    barrier, box = asyncio.Barrier(len(questions)), {}
+    return await asyncio.gather(
+        *(user_run(users[i % len(users)], q, barrier, box) for i, q in enumerate(questions))
+    )
 
 
 class Stack:
@@ -253,9 +255,7 @@ class Stack:
         from tools import streams
 
         self._stack = stack
-        env = stack.stack_env(
-            connection.settings_dict, settings.REDIS_URL, GPTSTORE_MAX_LIVE_RUNS_PER_USER="1000"
-        )
+        env = stack.stack_env(connection.settings_dict, settings.REDIS_URL)
         env["DATABASE_URL"] = os.environ["DATABASE_URL"]
         self.worker = stack.start_worker(env, "bench-worker", concurrency=max(32, users + 4))
         self.web = None
@@ -265,17 +265,22 @@ class Stack:
         except BaseException:
             self.close()
             raise
-        user = get_user_model().objects.create_user("bench-user", password="bench-pass-123")
-        c = Client()
-        c.force_login(user)
-        self.cookies = {settings.SESSION_COOKIE_NAME: c.cookies[settings.SESSION_COOKIE_NAME].value}
+        self.users = []  # one signed-in session per simulated user
+        for i in range(users):
+            user = get_user_model().objects.create_user(
+                f"bench-user-{i}", password="bench-pass-123"
+            )
+            c = Client()
+            c.force_login(user)
+            self.users.append(
+                {settings.SESSION_COOKIE_NAME: c.cookies[settings.SESSION_COOKIE_NAME].value}
+            )
 
     def round(self, slug: str, questions: list[str]) -> dict:
         from tools import streams
 
-        t0 = time.perf_counter()
-        rows = asyncio.run(_stack_round(self.base, self.cookies, slug, questions))
-        wall = time.perf_counter() - t0
+        rows = asyncio.run(_stack_round(self.base, self.users, slug, questions))
+        wall = max(r["end"] for r in rows)  # from the moment all POSTs start
         bad = [r for r in rows if r["state"] != "succeeded"]
         if bad:
             raise RuntimeError(f"{len(bad)} runs did not succeed: {bad[:3]}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from asgiref.sync import sync_to_async
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from .models import Run
@@ -35,3 +37,21 @@ async def aqueue_position(run: Run) -> int | None:
         return None
     ahead = await Run.objects.filter(state=Run.State.QUEUED, queued_at__lt=run.queued_at).acount()
     return ahead + 1
+
+
+def close_connection() -> None:
+    """Hand this thread's (or request's) database connection back to the pool before a long
+    wait. Inside a transaction (a test's) it stays."""
+    if not connection.in_atomic_block:
+        connection.close()
+
+
+async def release_connection() -> None:
+    """`close_connection` for async code.
+
+    Under ASGI every request has a connection of its own until its response ends, and an
+    event stream lasts as long as its run: without this, open streams held all the pooled
+    connections and the next page view waited for one (10 s, then an error).
+    """
+    # The connection is looked up in the sync thread, in the context that used it.
+    await sync_to_async(close_connection)()

@@ -28,6 +28,7 @@ from store.services import clean_sampling, tool_run_count_increment
 from . import streams
 from .models import Run
 from .schema import SchemaError, normalize_schema, render, validate_inputs
+from .selectors import close_connection
 from .tokens import count_prompt_tokens
 
 log = logging.getLogger(__name__)
@@ -402,6 +403,9 @@ def run_execute(*, run_id, task_id: str = "") -> Run | None:
             run_fail(run=run, error=f"The engine refused the run: {exc}", only_attempt=attempt)
             return run
         supervisor.attach(run.pk, handle)
+        # Generation can take minutes: hand the connection back (to the pool) meanwhile, so a
+        # few connections serve all of the worker's task threads.
+        close_connection()
         try:
             # The engine deadline (soft limit) normally ends it; this is the hard stop.
             result = handle.result(timeout=float(settings.CELERY_TASK_TIME_LIMIT))

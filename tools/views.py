@@ -158,6 +158,7 @@ async def run_events(request, run_id):
     run = await selectors.runs_readable_by(user).filter(pk=run_id).afirst()
     if run is None:
         raise Http404
+    await selectors.release_connection()
     last_id = request.headers.get("Last-Event-ID") or request.GET.get("last_event_id") or "0-0"
     if not EVENT_ID_RE.match(last_id):
         last_id = "0-0"
@@ -178,6 +179,7 @@ async def _event_stream(run: Run, last_id: str):
         yield _sse(streams.encode({"type": "final", **run.totals(), "output": run.output}))
         return
     position = await selectors.aqueue_position(run)
+    await selectors.release_connection()
     if position is not None:
         yield _sse(streams.encode({"type": "queue", "position": position}))
     last_sent = last_db = time.monotonic()
@@ -229,6 +231,7 @@ async def _event_stream(run: Run, last_id: str):
                 )
                 return
             new_position = await selectors.aqueue_position(fresh)
+            await selectors.release_connection()
             if fresh.state != run.state:
                 yield _sse(streams.encode({"type": "state", "state": fresh.state}))
                 last_sent = now

@@ -25,11 +25,22 @@ DATABASE_URL = env.str("DATABASE_URL", default="") or embedded.postgres_url()
 REDIS_URL = env.str("REDIS_URL", default="") or embedded.redis_url()
 
 DATABASES = {"default": env.db_url_config(DATABASE_URL)}
-# 0 under ASGI: Django opens a connection per request thread and would never reuse a
-# persistent one, exhausting PostgreSQL's connection slots under load.
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# Under ASGI persistent connections are never reused (Django's docs), so each process keeps a
+# psycopg pool instead: opening a connection per request made 16 concurrent run POSTs ~40%
+# slower (docs/bench-stack.md). DB_POOL_SIZE=0 turns pooling off (then CONN_MAX_AGE applies).
+DB_POOL_SIZE_DEFAULT = 10
+DB_POOL_SIZE = env.int("DB_POOL_SIZE", default=DB_POOL_SIZE_DEFAULT)
+DATABASES["default"]["CONN_MAX_AGE"] = 0 if DB_POOL_SIZE else env.int("CONN_MAX_AGE", default=0)
+# With a pool, Django passes this on as the pool's check on checkout: a PostgreSQL restart
+# must not hand out dead connections.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
+if DB_POOL_SIZE:
+    DATABASES["default"]["OPTIONS"]["pool"] = {
+        "min_size": 1,
+        "max_size": DB_POOL_SIZE,
+        "timeout": 10,  # waiting longer than this for a free connection is an error
+    }
 
 INSTALLED_APPS = [
     "django.contrib.admin",

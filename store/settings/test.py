@@ -1,3 +1,5 @@
+import os
+
 from .base import *  # noqa: F403
 
 DEBUG = False
@@ -13,6 +15,14 @@ STORAGES = {
 from store import embedded  # noqa: E402
 
 from .base import env  # noqa: E402
+
+# The test process connects without a pool: pytest-django drops the test database at the
+# end, and a pool would still hold sessions in it. Servers started by tests/stack.py set
+# DB_POOL_SIZE and run pooled, as deployed.
+if "DB_POOL_SIZE" not in os.environ:
+    DB_POOL_SIZE = 0
+    DATABASES["default"]["OPTIONS"].pop("pool", None)  # noqa: F405
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 
 REDIS_URL = env.str("REDIS_URL", default="") or embedded.redis_url(db=1)
 CACHES = {"default": {**CACHES["default"], "LOCATION": REDIS_URL}}  # noqa: F405

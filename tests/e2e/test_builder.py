@@ -30,7 +30,7 @@ def _with_db(url: str, db: int) -> str:
 
 
 @pytest.fixture(scope="module")
-def builder_env(django_db_setup, django_db_blocker):
+def builder_env(stack_db):
     from django.db import connection
 
     redis_url = _with_db(settings.REDIS_URL, REDIS_DB)

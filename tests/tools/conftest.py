@@ -67,7 +67,7 @@ def csrf_token(client: httpx.Client, path: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def stack_env(django_db_setup, django_db_blocker):
+def stack_env(stack_db):
     from django.db import connection
 
     return stack.stack_env(connection.settings_dict, settings.REDIS_URL)

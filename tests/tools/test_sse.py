@@ -121,3 +121,36 @@ def test_fifty_simultaneous_posts_with_cap_four(web, user, tool):
     refused = next(r for r in responses if r.status_code == 429).text
     assert "the limit is 4" in refused
     assert Run.objects.filter(user=user, state__in=Run.LIVE_STATES).count() == 4
+
+
+def test_open_streams_do_not_hold_database_connections(stack_env, user, tool):
+    """With a pool of 2 connections, 4 viewers stream at once and pages still load: a stream
+    gives its connection back while it waits (holding it, the third viewer waited for the
+    pool's 10 s timeout and got an error)."""
+    proc, base = stack.start_web({**stack_env, "DB_POOL_SIZE": "2"})
+    runs = [make_run(user, tool) for _ in range(4)]
+    opened: list = []
+    release = threading.Event()
+
+    def view(run):
+        with http_client(base, user).stream("GET", f"/runs/{run.pk}/events", timeout=30) as r:
+            opened.append((r.status_code, time.monotonic()))
+            release.wait(30)
+
+    try:
+        start = time.monotonic()
+        viewers = [threading.Thread(target=view, args=(run,)) for run in runs]
+        for v in viewers:
+            v.start()
+        deadline = time.monotonic() + 8
+        while len(opened) < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert [code for code, _ in opened] == [200] * 4
+        assert max(t for _, t in opened) - start < 8  # well under the pool's 10 s timeout
+        page = http_client(base, user).get(f"/runs/{runs[0].pk}/", timeout=8)
+        assert page.status_code == 200
+    finally:
+        release.set()
+        for run in runs:
+            streams.publish(run.pk, {"type": "final", "state": "cancelled", "output": ""})
+        stack.stop(proc)
