@@ -11,13 +11,17 @@ before the engine thread starts keeps the engine's pool the only one.
 from __future__ import annotations
 
 import ctypes
-import functools
 
 _OMP_PAUSE_SOFT = 1
 
 
-@functools.cache
+_found: list[ctypes.CDLL] = []
+
+
 def _openmp() -> ctypes.CDLL | None:
+    """The OpenMP runtime torch loaded; None before torch is imported (looked up again later)."""
+    if _found:
+        return _found[0]
     try:
         with open("/proc/self/maps") as maps:
             paths = {line.split()[-1] for line in maps if "omp" in line.rsplit("/", 1)[-1]}
@@ -27,9 +31,10 @@ def _openmp() -> ctypes.CDLL | None:
         try:
             lib = ctypes.CDLL(path)
             lib.omp_pause_resource_all  # noqa: B018 - OpenMP 5.0; older runtimes lack it
-            return lib
         except (OSError, AttributeError):
             continue
+        _found.append(lib)
+        return lib
     return None
 
 

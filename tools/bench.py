@@ -335,8 +335,10 @@ def main(argv: list[str] | None = None) -> int:
     alone = None
     try:
         alone = EngineAlone()
-        alone.round(["Warm up."], args.max_new_tokens)
-        stack_.round(tool.slug, ["Warm up."])
+        # One unmeasured round of each at full concurrency: a server that has been up a while
+        # has its connection pools filled and its code paths warm.
+        alone.round(questions, args.max_new_tokens)
+        stack_.round(tool.slug, questions)
         engine_rows, stack_rows = [], []
         for _ in range(args.rounds):
             engine_rows.append(alone.round(questions, args.max_new_tokens))

@@ -1,0 +1,60 @@
+"""A task that used torch in a worker's pool thread must not leave an OpenMP pool behind: a
+second pool throttles the engine's (inference/threads.py)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# A fresh process (thread counts of the test process move with whatever else it runs) that
+# loads the worker's task module, does torch work in a thread as a task would, and ends it the
+# way Celery ends every task: with the task_postrun signal, sent from that thread.
+SCRIPT = """
+import json, os, threading, time
+import django
+django.setup()
+import torch
+from celery.signals import task_postrun
+import tools.tasks  # noqa: F401 - connects the worker's signal handlers
+
+def threads():
+    return len(os.listdir("/proc/self/task"))
+
+torch.set_num_threads(2)
+seen = {}
+
+def task_thread():
+    torch.ones(4_000_000).add_(1)  # what an embedding task does: a parallel region
+    seen["before"] = threads()
+    task_postrun.send(sender=None, task_id="t", task=None, args=(), kwargs={}, retval=None)
+    deadline = time.monotonic() + 5
+    while threads() >= seen["before"] and time.monotonic() < deadline:
+        time.sleep(0.01)
+    seen["after"] = threads()
+
+t = threading.Thread(target=task_thread)
+t.start()
+t.join()
+print(json.dumps(seen))
+"""
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one CPU: no OpenMP pool to free")
+def test_task_postrun_frees_the_task_threads_openmp_pool():
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "store.settings.test"}
+    proc = subprocess.run(
+        [sys.executable, "-c", SCRIPT],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    seen = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert seen["after"] < seen["before"]
