@@ -1061,9 +1061,9 @@ def main(argv: list[str] | None = None) -> int:
             "DATABASE_URL": db_url,
             "REDIS_URL": redis,
             "PYTHONUNBUFFERED": "1",
-            # Under ASGI every request runs in a fresh thread, and Django's connections are
-            # per thread: persistent ones (CONN_MAX_AGE > 0) pile up until PostgreSQL refuses
-            # more clients. Close each request's connection, as Django advises for ASGI.
+            # The server runs with the default connection pool (DB_POOL_SIZE). Without one
+            # (DB_POOL_SIZE=0), persistent connections (CONN_MAX_AGE > 0) pile up under ASGI
+            # until PostgreSQL refuses more clients, so they stay off here.
             "CONN_MAX_AGE": os.environ.get("BENCH_CONN_MAX_AGE", "0"),
         }
         marker = _marker(db_url.replace("postgres://", "postgresql://", 1))

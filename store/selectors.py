@@ -103,7 +103,8 @@ def _run_model_and_time_field():
 
 
 def tools_trending(*, limit: int = 8, days: int = TRENDING_DAYS) -> list[Tool]:
-    """Most runs in the last `days` days (each tool gets `recent_runs`).
+    """Most runs in the last `days` days (each tool gets `recent_runs`); an author's runs of
+    their own tool do not count.
 
     Falls back to all-time `run_count` while the runs model (tools.models.Run) is missing.
     """
@@ -116,6 +117,7 @@ def tools_trending(*, limit: int = 8, days: int = TRENDING_DAYS) -> list[Tool]:
         run_model.objects.filter(
             **{f"{time_field}__gte": since}, tool__in=listed.order_by().values("pk")
         )
+        .exclude(user_id=F("tool__author_id"))
         .order_by()
         .values("tool")
         .annotate(c=Count("pk"))

@@ -173,9 +173,13 @@ def resource_reindex(*, resource: Resource, embed: bool = True) -> None:
         embedding_enqueue(kind="resource", pk=resource.pk)
 
 
-def tool_run_count_increment(*, tool_id: int) -> None:
+def tool_run_count_increment(*, tool_id: int, runner_id: int | None = None) -> None:
+    """Count a finished run. An author trying their own tool does not make it popular."""
+    qs = Tool.objects.filter(pk=tool_id)
+    if runner_id is not None:
+        qs = qs.exclude(author_id=runner_id)
     # F() makes the database do the addition, so concurrent runs never lose a count.
-    Tool.objects.filter(pk=tool_id).update(run_count=F("run_count") + 1)
+    qs.update(run_count=F("run_count") + 1)
 
 
 class ReviewError(ValueError):

@@ -233,8 +233,9 @@ def client_for(base: str, user) -> openai.OpenAI:
 
 
 @pytest.fixture
-def summarizer(user):
-    tool = tool_create(author=user, name="Summarizer", slug="summarizer")
+def summarizer(django_user_model):
+    author = django_user_model.objects.create_user("summarizer-author")
+    tool = tool_create(author=author, name="Summarizer", slug="summarizer")
     version = tool_version_create(
         tool=tool,
         prompt_template="Summarize in one short sentence ({{style}}): {{text}}",

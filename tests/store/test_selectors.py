@@ -93,3 +93,21 @@ def test_similar_tools_without_embeddings_use_tags(make_tool):
     similar = selectors.tools_similar(base)
     assert similar[0] == close and hidden not in similar
     assert all(t.name != "Far" for t in similar)
+
+
+def test_an_authors_own_runs_are_not_popularity(make_tool, user, django_user_model):
+    """Neither trending nor the run count moves when authors run their own tools."""
+    run_model, _ = selectors._run_model_and_time_field()
+    if run_model is None:
+        pytest.skip("tools.models.Run is not there yet")
+    fan = django_user_model.objects.create_user("fan")
+    mine, liked = make_tool("Mine", author=user), make_tool("Liked", author=user)
+    for _ in range(5):
+        run_model.objects.create(tool=mine, version=mine.current_version, user=user, prompt="x")
+        services.tool_run_count_increment(tool_id=mine.pk, runner_id=user.pk)
+    run_model.objects.create(tool=liked, version=liked.current_version, user=fan, prompt="x")
+    services.tool_run_count_increment(tool_id=liked.pk, runner_id=fan.pk)
+    assert [t.name for t in selectors.tools_trending()] == ["Liked"]
+    mine.refresh_from_db()
+    liked.refresh_from_db()
+    assert (mine.run_count, liked.run_count) == (0, 1)
