@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from inference import Engine, SamplingParams
@@ -17,10 +19,18 @@ def _check(lm, runner: str) -> None:
     assert len({len(i) for i in ids}) == len(ids)  # really different lengths
     expected = [reference(lm, i, N_NEW) for i in ids]
     params = SamplingParams(temperature=0.0, max_new_tokens=N_NEW)
+
     # 8 requests over 4 slots and a small prefill chunk: queueing, slot reuse, chunked prefill
     # and prompts joining while others decode are all on the path.
+    def slow(piece: str) -> None:
+        # Runs in the engine thread: a tiny model finishes a request within the 10 ms
+        # stagger otherwise, and then nothing would be batched.
+        time.sleep(0.002)
+
     with Engine(lm, max_batch_size=4, prefill_chunk=8, runner=runner) as engine:
-        results = staggered(lambda p: engine.submit(p, params=params).result(60), prompts)
+        results = staggered(
+            lambda p: engine.submit(p, params=params, on_text=slow).result(60), prompts
+        )
         assert engine.metrics()["max_batch_size_seen"] > 1
     for exp, res, i in zip(expected, results, ids, strict=True):
         assert res.token_ids == exp
