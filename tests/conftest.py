@@ -1,4 +1,5 @@
 import os
+import sys
 
 import pytest
 
@@ -16,6 +17,11 @@ def pytest_configure(config):
 
 
 def pytest_unconfigure(config):
+    # Tests that ran a run in this process started its supervisor thread: stop it before
+    # Redis goes, or it keeps logging that Redis is gone.
+    worker = sys.modules.get("tools.worker")
+    if worker is not None:
+        worker.supervisor.stop()
     # Leave no server behind that the test run itself started.
     embedded.stop(_started)
 

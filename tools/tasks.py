@@ -73,7 +73,9 @@ def _warm_up(sender=None, **kwargs) -> None:
 @worker_shutdown.connect
 def _close_engine(**kwargs) -> None:
     from .engine import close_engine
+    from .worker import supervisor
 
+    supervisor.stop()
     close_engine()
 
 

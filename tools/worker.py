@@ -36,6 +36,7 @@ class Supervisor:
         self._handles: dict[str, object] = {}  # run id -> engine handle (None until submitted)
         self._thread: threading.Thread | None = None
         self._last_metrics: str | None = None
+        self._stopping = threading.Event()
 
     # -- task side -------------------------------------------------------------------------
     def track(self, run_id: str) -> None:
@@ -66,10 +67,18 @@ class Supervisor:
     def start(self) -> None:
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
+                self._stopping.clear()
                 self._thread = threading.Thread(
                     target=self._loop, name="gptstore-supervisor", daemon=True
                 )
                 self._thread.start()
+
+    def stop(self, timeout: float = 3.0) -> None:
+        """End the thread (worker shutdown), so it does not keep retrying a Redis that is gone."""
+        self._stopping.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
 
     def _cancel(self, run_id: str) -> None:
         with self._lock:
@@ -81,7 +90,7 @@ class Supervisor:
         period = max(self.lease_ttl / 3, 0.5)
         next_tick = 0.0
         pubsub = None
-        while True:
+        while not self._stopping.is_set():
             try:
                 if pubsub is None:
                     pubsub = streams.client().pubsub(ignore_subscribe_messages=True)
@@ -100,7 +109,12 @@ class Supervisor:
                     except (redis.RedisError, OSError):
                         log.debug("closing a broken pub/sub connection failed")
                 pubsub = None
-                time.sleep(1.0)
+                self._stopping.wait(1.0)
+        if pubsub is not None:
+            try:
+                pubsub.close()
+            except (redis.RedisError, OSError):
+                log.debug("closing the pub/sub connection failed")
 
     def _tick(self) -> None:
         r = streams.client()

@@ -158,3 +158,15 @@ def test_claim_takes_over_a_dead_workers_run_up_to_the_attempts_cap(user, tool, 
     run.refresh_from_db()
     assert run.state == "failed" and "after 2 attempts" in run.error
     assert run.output == "lost text"
+
+
+def test_supervisor_stops_on_request():
+    """A worker shutting down stops its supervisor thread instead of leaving it to retry a
+    Redis that is going away."""
+    from tools.worker import Supervisor
+
+    sup = Supervisor()
+    sup.start()
+    assert sup._thread.is_alive()
+    sup.stop()
+    assert not sup._thread.is_alive()
