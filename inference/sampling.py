@@ -32,15 +32,26 @@ def _filter(row: torch.Tensor, p: SamplingParams) -> torch.Tensor:
     return row
 
 
+def draw(probs: torch.Tensor, gen: torch.Generator | None) -> int:
+    """One token from a probability row, by inverse CDF with a single uniform draw.
+
+    torch.multinomial draws a random number per vocabulary entry: 0.8 ms per row over
+    SmolLM2's 49k tokens on this CPU, i.e. ~13 ms of a 16-row step. This takes ~0.04 ms.
+    A token of probability 0 is never drawn (its CDF step is empty).
+    """
+    cdf = torch.cumsum(probs, 0)
+    u = torch.rand(1, generator=gen, device=probs.device, dtype=cdf.dtype) * cdf[-1]
+    return int(torch.searchsorted(cdf, u, right=True).clamp_(max=probs.numel() - 1))
+
+
 def sample(
     logits: torch.Tensor,
     params: list[SamplingParams],
     generators: list[torch.Generator | None],
 ) -> list[int]:
     """logits [rows, vocab] -> one token id per row."""
-    out = torch.argmax(logits, dim=-1)  # greedy rows, and a placeholder for sampled ones
+    out = torch.argmax(logits, dim=-1).tolist()  # greedy rows; sampled ones are replaced
     for i, (p, gen) in enumerate(zip(params, generators, strict=True)):
         if not p.greedy:
-            probs = torch.softmax(_filter(logits[i], p), -1)
-            out[i] = torch.multinomial(probs, 1, generator=gen)[0]
-    return out.tolist()
+            out[i] = draw(torch.softmax(_filter(logits[i], p), -1), gen)
+    return out
