@@ -19,17 +19,37 @@ def make_generator(params: SamplingParams, device: torch.device) -> torch.Genera
     return gen
 
 
+_NUCLEUS_PROBE = 256
+
+
 def _filter(row: torch.Tensor, p: SamplingParams) -> torch.Tensor:
     row = row.float() / p.temperature
     if 0 < p.top_k < row.numel():
         kth = torch.topk(row, p.top_k).values[-1]
         row = row.masked_fill(row < kth, float("-inf"))
     if p.top_p < 1.0:
-        probs, order = torch.sort(torch.softmax(row, -1), descending=True)
-        # drop a token when the mass before it already reaches top_p; the first always stays
-        drop = (torch.cumsum(probs, -1) - probs) >= p.top_p
-        row = row.index_fill(0, order[drop], float("-inf"))
+        row = _top_p(row, p.top_p)
     return row
+
+
+def _top_p(row: torch.Tensor, top_p: float) -> torch.Tensor:
+    """Keep the smallest set of most likely tokens whose mass reaches top_p (a token is dropped
+    when the mass before it already does; the first always stays).
+
+    Sorting all 49k entries costs ~3 ms per row here; the nucleus nearly always lies within
+    the few hundred most likely tokens, which topk finds in ~0.06 ms. Same set either way.
+    """
+    probs = torch.softmax(row, -1)
+    k = min(_NUCLEUS_PROBE, probs.numel())
+    top, order = torch.topk(probs, k)
+    cum = torch.cumsum(top, -1)
+    if cum[-1] < top_p and k < probs.numel():  # a flat distribution: sort everything
+        top, order = torch.sort(probs, descending=True)
+        cum = torch.cumsum(top, -1)
+    keep = order[(cum - top) < top_p]
+    out = torch.full_like(row, float("-inf"))
+    out[keep] = row[keep]
+    return out
 
 
 def draw(probs: torch.Tensor, gen: torch.Generator | None) -> int:
