@@ -165,6 +165,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="4 prompts, 16 tokens, no baselines")
     ap.add_argument("--skip-baselines", action="store_true")
     ap.add_argument("--micro", action="store_true", help="only time one decode step per forward")
+    ap.add_argument(
+        "--diagnostics",
+        action="store_true",
+        help="only the low-level measurements behind the design (OpenMP, matmul, sampling, GC)",
+    )
     ap.add_argument("--repeat", type=int, default=1, help="keep the best of N runs per phase")
     ap.add_argument("--out", default="var/bench")
     args = ap.parse_args(argv)
@@ -184,6 +189,11 @@ def main(argv: list[str] | None = None) -> int:
         from .benchmicro import micro
 
         micro(lm)
+        return 0
+    if args.diagnostics:
+        from .benchdiag import diagnostics
+
+        diagnostics(lm, prompts, n)
         return 0
     print(f"{lm.name} on {lm.device} {lm.dtype}; {len(prompts)} prompts from {src}; {n} new tokens")
     ids = [chat_ids(lm, p) for p in prompts]

@@ -345,10 +345,19 @@ def _phases(rows: list[dict]) -> dict:
     from tools.models import Run
 
     runs = Run.objects.order_by("-queued_at")[: len(rows)]
-    runs = runs.values_list("queued_at", "started_at", "first_token_at")
-    waits = [(b - a).total_seconds() for a, b, _ in runs if a and b]
-    engine = [(c - b).total_seconds() for _, b, c in runs if b and c]
+    runs = runs.values_list(
+        "queued_at", "started_at", "first_token_at", "finished_at", "completion_tokens"
+    )
+    waits = [(r[1] - r[0]).total_seconds() for r in runs if r[0] and r[1]]
+    engine = [(r[2] - r[1]).total_seconds() for r in runs if r[1] and r[2]]
+    # Each run's own pace in the worker once its first token is out (tokens after the first).
+    decode = [
+        (r[4] - 1) / (r[3] - r[2]).total_seconds()
+        for r in runs
+        if r[2] and r[3] and r[4] and r[4] > 1 and r[3] > r[2]
+    ]
     return {
+        "decode_tok_s_per_run": round(statistics.median(decode), 1) if decode else None,
         "post_ms": round(statistics.median(r["post"] for r in rows) * 1000, 1),
         "post_max_ms": round(max(r["post"] for r in rows) * 1000, 1),
         "queue_wait_ms": round(statistics.median(waits) * 1000, 1) if waits else None,
