@@ -348,14 +348,15 @@ def _phases(rows: list[dict]) -> dict:
     runs = runs.values_list(
         "queued_at", "started_at", "first_token_at", "finished_at", "completion_tokens"
     )
-    waits = [(r[1] - r[0]).total_seconds() for r in runs if r[0] and r[1]]
-    engine = [(r[2] - r[1]).total_seconds() for r in runs if r[1] and r[2]]
-    # Each run's own pace in the worker once its first token is out (tokens after the first).
-    decode = [
-        (r[4] - 1) / (r[3] - r[2]).total_seconds()
-        for r in runs
-        if r[2] and r[3] and r[4] and r[4] > 1 and r[3] > r[2]
-    ]
+    waits, engine, decode = [], [], []
+    for queued, started, first, finished, tokens in runs:
+        if queued and started:
+            waits.append((started - queued).total_seconds())
+        if started and first:
+            engine.append((first - started).total_seconds())
+        # The run's own pace in the worker once its first token is out.
+        if first and finished and finished > first and (tokens or 0) > 1:
+            decode.append((tokens - 1) / (finished - first).total_seconds())
     return {
         "decode_tok_s_per_run": round(statistics.median(decode), 1) if decode else None,
         "post_ms": round(statistics.median(r["post"] for r in rows) * 1000, 1),

@@ -1,12 +1,8 @@
-import json
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.fresh import run_json
 
 # Run in a fresh process: thread counts of the test process move with whatever else it runs.
 SCRIPT = """
@@ -34,11 +30,7 @@ print(json.dumps({"start": start, "before": before, "after": after, "released": 
 
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one CPU: no OpenMP pool to free")
 def test_release_thread_pool_stops_the_callers_openmp_workers():
-    proc = subprocess.run(
-        [sys.executable, "-c", SCRIPT], cwd=ROOT, capture_output=True, text=True, timeout=120
-    )
-    assert proc.returncode == 0, proc.stderr
-    seen = json.loads(proc.stdout.strip().splitlines()[-1])
+    seen = run_json(SCRIPT)
     assert seen["before"] > seen["start"]  # the pool's worker thread exists
     assert seen["released"]
     assert seen["after"] < seen["before"]

@@ -1,15 +1,11 @@
 """A task that used torch in a worker's pool thread must not leave an OpenMP pool behind: a
 second pool throttles the engine's (inference/threads.py)."""
 
-import json
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.fresh import run_json
 
 # A fresh process (thread counts of the test process move with whatever else it runs) that
 # loads the worker's task module, does torch work in a thread as a task would, and ends it the
@@ -46,15 +42,5 @@ print(json.dumps(seen))
 
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one CPU: no OpenMP pool to free")
 def test_task_postrun_frees_the_task_threads_openmp_pool():
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "store.settings.test"}
-    proc = subprocess.run(
-        [sys.executable, "-c", SCRIPT],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    seen = json.loads(proc.stdout.strip().splitlines()[-1])
+    seen = run_json(SCRIPT, DJANGO_SETTINGS_MODULE="store.settings.test")
     assert seen["after"] < seen["before"]
