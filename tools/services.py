@@ -493,8 +493,12 @@ def run_reconcile(*, now=None) -> dict[str, int]:
     for run_id in stale_queued:
         if not r.exists(streams.enqueued_key(run_id)):
             task_id = str(uuid.uuid4())
-            Run.objects.filter(pk=run_id, state=Run.State.QUEUED).update(task_id=task_id)
-            if run_enqueue(run_id=run_id, task_id=task_id):
+            # A worker may have claimed the run (and dropped its marker) since the query above;
+            # the state check here is what keeps a duplicate message from being sent.
+            still_queued = Run.objects.filter(pk=run_id, state=Run.State.QUEUED).update(
+                task_id=task_id
+            )
+            if still_queued and run_enqueue(run_id=run_id, task_id=task_id):
                 requeued += 1
     grace = timedelta(seconds=settings.GPTSTORE_RUN_LEASE_TTL * 2)
     hard = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)

@@ -116,6 +116,32 @@ def test_reconciler_requeues_lost_and_fails_dead(user, tool, redis_client, setti
     assert services.run_reconcile() == {"requeued": 0, "failed": 0}
 
 
+def test_reconciler_sends_nothing_for_a_run_a_worker_claims_meanwhile(
+    user, tool, redis_client, monkeypatch
+):
+    run = services.run_create(tool=tool, user=user, inputs={"topic": "raced"})
+    Run.objects.filter(pk=run.pk).update(queued_at=timezone.now() - timedelta(seconds=90))
+    real = streams.client()
+
+    class WorkerClaimsFirst:
+        """A worker takes the run (and drops its marker) between the query and the check."""
+
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def exists(self, key):
+            Run.objects.filter(pk=run.pk).update(state=Run.State.RUNNING)
+            real.delete(key)
+            return real.exists(key)
+
+    monkeypatch.setattr(streams, "client", lambda: WorkerClaimsFirst())
+    queued_before = _queued_ids(redis_client)
+    assert services.run_reconcile()["requeued"] == 0
+    assert _queued_ids(redis_client) == queued_before  # no duplicate message
+    run.refresh_from_db()
+    assert run.state == "running"
+
+
 def test_history_and_access(client, user, other_user, tool):
     run = services.run_create(tool=tool, user=user, inputs={"topic": "mine"})
     client.force_login(other_user)
