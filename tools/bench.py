@@ -1,7 +1,7 @@
 """Stack benchmark: N users running a tool over HTTP + SSE through the whole stack (uvicorn,
 Django, PostgreSQL, Celery on Redis, the worker's engine) against the engine alone.
 
-    python -m tools.bench [--users 16] [--max-new-tokens 32] [--strict]
+    python -m tools.bench [--users 16] [--max-new-tokens 32] [--strict] [--timeline]
 
 Both paths get the same prompts, greedy sampling and token limit, in the same process run.
 Reported: time to first token (TTFT) p50/p95 and aggregate tokens per second. For the stack,
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import re
@@ -73,12 +74,16 @@ def pct(values: list[float], q: float) -> float:
     return values[lo] + (values[hi] - values[lo]) * (k - lo)
 
 
-def summary(name: str, ttfts: list[float], tokens: int, wall: float) -> dict:
+def summary(name: str, ttfts: list[float], tokens: int, wall: float, gaps: list[float]) -> dict:
+    """`gaps`: time between successive pieces of text of one run, as its reader receives them
+    (the stack may merge a few tokens into one event; the engine calls back once per piece)."""
     return {
         "path": name,
         "requests": len(ttfts),
         "ttft_p50_ms": round(pct(ttfts, 0.5) * 1000, 1),
         "ttft_p95_ms": round(pct(ttfts, 0.95) * 1000, 1),
+        "gap_p50_ms": round(pct(gaps, 0.5) * 1000, 1),
+        "gap_p95_ms": round(pct(gaps, 0.95) * 1000, 1),
         "tokens": tokens,
         "wall_s": round(wall, 3),
         "tokens_per_s": round(tokens / wall, 1) if wall > 0 else 0.0,
@@ -159,12 +164,21 @@ class EngineAlone:
 
         params = SamplingParams(temperature=0.0, max_new_tokens=max_new_tokens)
         firsts: dict[int, float] = {}
+        gaps: list[float] = []
 
         def watcher(i):
             # TTFT as a user sees it: the first non-empty piece of text, as on the stack path.
+            last = [0.0]
+
             def on_text(piece):
-                if piece and i not in firsts:
-                    firsts[i] = time.perf_counter()
+                if not piece:
+                    return
+                now = time.perf_counter()
+                if i not in firsts:
+                    firsts[i] = now
+                else:
+                    gaps.append(now - last[0])
+                last[0] = now
 
             return on_text
 
@@ -176,7 +190,8 @@ class EngineAlone:
         results = [h.result() for h in handles]
         wall = time.perf_counter() - t0
         ttfts = [firsts.get(i, t0 + r.total_s) - t0 for i, r in enumerate(results)]
-        return summary("engine", ttfts, sum(r.completion_tokens for r in results), wall)
+        tokens = sum(r.completion_tokens for r in results)
+        return summary("engine", ttfts, tokens, wall, gaps)
 
     def close(self) -> None:
         self.engine.close()
@@ -243,12 +258,13 @@ async def _one_user(base: str, cookie: str, slug: str, question: str, t_start: f
             reader, writer, f"GET {path} HTTP/1.1\r\n{common}Accept: text/event-stream\r\n\r\n"
         )
         first = final = None
-        pending = b""
+        pending, texts = b"", []
         async for chunk in _body_chunks(reader, headers):
             *lines, pending = (pending + chunk).split(b"\n")
             for line in lines:
-                if first is None and line.startswith(b'data: {"type":"text"'):
-                    first = time.perf_counter()
+                if line.startswith(b'data: {"type":"text"'):
+                    texts.append(time.perf_counter())
+                    first = first or texts[0]
                 elif line.startswith(b'data: {"type":"final"'):
                     final = json.loads(line[5:])
             if final is not None:
@@ -260,6 +276,7 @@ async def _one_user(base: str, cookie: str, slug: str, question: str, t_start: f
         "ttft": (first or end) - t0,
         "post": t_posted - t0,
         "tokens": (final or {}).get("completion_tokens") or 0,
+        "gaps": [b - a for a, b in itertools.pairwise(texts)],
         "start": t0 - t_start,
         "end": end - t_start,
         "state": (final or {}).get("state"),
@@ -278,13 +295,17 @@ async def _stack_round(base: str, users: list[dict], slug: str, questions: list[
             token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
             cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
         await barrier.wait()
-        box.setdefault("t_start", time.perf_counter())
+        if "t_start" not in box:
+            box["t_start"], box["t_wall"] = time.perf_counter(), time.time()
         return await _one_user(base, cookie, slug, question, box["t_start"], token)
 
     barrier, box = asyncio.Barrier(len(questions)), {}
-    return await asyncio.gather(
+    rows = await asyncio.gather(
         *(user_run(users[i % len(users)], q, barrier, box) for i, q in enumerate(questions))
     )
+    for row in rows:
+        row["t_wall"] = box["t_wall"]
+    return rows
 
 
 class Stack:
@@ -321,15 +342,18 @@ class Stack:
                 {settings.SESSION_COOKIE_NAME: c.cookies[settings.SESSION_COOKIE_NAME].value}
             )
 
-    def round(self, slug: str, questions: list[str]) -> dict:
+    def round(self, slug: str, questions: list[str], timeline: bool = False) -> dict:
         from tools import streams
 
         rows = asyncio.run(_stack_round(self.base, self.users, slug, questions))
+        if timeline:
+            print(_timeline(rows), flush=True)
         wall = max(r["end"] for r in rows)  # from the moment all POSTs start
         bad = [r for r in rows if r["state"] != "succeeded"]
         if bad:
             raise RuntimeError(f"{len(bad)} runs did not succeed: {bad[:3]}")
-        out = summary("stack", [r["ttft"] for r in rows], sum(r["tokens"] for r in rows), wall)
+        tokens, gaps = sum(r["tokens"] for r in rows), [g for r in rows for g in r["gaps"]]
+        out = summary("stack", [r["ttft"] for r in rows], tokens, wall, gaps)
         out.update(_phases(rows))
         metrics = json.loads(streams.client().get(streams.METRICS_PREFIX + "bench-worker"))
         out["max_batch_size_seen"] = metrics.get("max_batch_size_seen")
@@ -366,6 +390,22 @@ def _phases(rows: list[dict]) -> dict:
     }
 
 
+def _timeline(rows: list[dict]) -> str:
+    """When each step of the round's runs happened, in ms after all POSTs started (sorted)."""
+    from tools.models import Run
+
+    t0 = rows[0]["t_wall"]
+    runs = Run.objects.order_by("-queued_at")[: len(rows)]
+    cols = runs.values_list("queued_at", "started_at", "first_token_at", "finished_at")
+    names = ("queued", "claimed", "first token (worker)", "finished")
+    lines = [f"  POST answered        {sorted(round(r['post'] * 1000) for r in rows)}"]
+    for i, name in enumerate(names):
+        ms = sorted(round((c[i].timestamp() - t0) * 1000) for c in cols if c[i])
+        lines.append(f"  {name:20s} {ms}")
+    lines.append(f"  first text (user)    {sorted(round(r['ttft'] * 1000) for r in rows)}")
+    return "[timeline]\n" + "\n".join(lines)
+
+
 def _median(rows: list[dict], key: str) -> float:
     return round(statistics.median(r[key] for r in rows), 1)
 
@@ -376,6 +416,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-new-tokens", type=int, default=32)
     ap.add_argument("--rounds", type=int, default=3, help="alternating rounds; medians reported")
     ap.add_argument("--strict", action="store_true", help="exit 1 when the bar is missed")
+    ap.add_argument(
+        "--timeline", action="store_true", help="print when each run's steps happened, per round"
+    )
     args = ap.parse_args(argv)
     sys.path.insert(0, os.getcwd())
     setup_env()
@@ -398,7 +441,7 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(args.rounds):
             engine_rows.append(alone.round(questions, args.max_new_tokens))
             print(json.dumps(engine_rows[-1]), flush=True)
-            stack_rows.append(stack_.round(tool.slug, questions))
+            stack_rows.append(stack_.round(tool.slug, questions, timeline=args.timeline))
             print(json.dumps(stack_rows[-1]), flush=True)
     finally:
         if alone is not None:
@@ -414,6 +457,15 @@ def main(argv: list[str] | None = None) -> int:
         f"(added {added:+.1f} ms; bar <= 50 ms)"
     )
     print(f"[bench] TTFT p95: engine {e['ttft_p95_ms']} ms, stack {s['ttft_p95_ms']} ms")
+    g = {
+        path: {k: _median(rows, k) for k in ("gap_p50_ms", "gap_p95_ms")}
+        for path, rows in (("engine", engine_rows), ("stack", stack_rows))
+    }
+    print(
+        f"[bench] gap between text pieces p50/p95: engine {g['engine']['gap_p50_ms']}/"
+        f"{g['engine']['gap_p95_ms']} ms, stack {g['stack']['gap_p50_ms']}/"
+        f"{g['stack']['gap_p95_ms']} ms"
+    )
     print(
         f"[bench] throughput: engine {e['tokens_per_s']} tok/s, stack {s['tokens_per_s']} tok/s "
         f"({kept:.1%} kept; bar >= 90%)"
