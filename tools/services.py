@@ -379,10 +379,11 @@ def run_execute(*, run_id, task_id: str = "") -> Run | None:
 
         def on_text(piece: str) -> None:
             # Runs in the engine thread: keep it to appends.
-            if not first:
+            urgent = not first
+            if urgent:
                 first.append(timezone.now())
             pieces.append(piece)
-            outbox.put(run_key, piece)
+            outbox.put(run_key, piece, urgent=urgent)
 
         outbox.start()
         try:

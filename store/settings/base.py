@@ -227,6 +227,9 @@ GPTSTORE_REQUEUE_AFTER = env.int("GPTSTORE_REQUEUE_AFTER", default=60)
 GPTSTORE_ENGINE_WARMUP = env.bool("GPTSTORE_ENGINE_WARMUP", default=True)
 # Nice value added to the engine's threads in a worker: web and task threads stay responsive.
 GPTSTORE_ENGINE_NICE = env.int("GPTSTORE_ENGINE_NICE", default=10)
+# After a run's first words, streamed text is sent to Redis (and so to viewers) at most this
+# often: fewer, larger events cost the web, Redis and the browser less per token.
+GPTSTORE_STREAM_FLUSH_MS = env.int("GPTSTORE_STREAM_FLUSH_MS", default=50)
 GPTSTORE_SSE_KEEPALIVE = env.float("GPTSTORE_SSE_KEEPALIVE", default=15.0)  # seconds
 
 LOGGING = {
