@@ -52,12 +52,13 @@ class Supervisor:
             handle.cancel()
 
     def untrack(self, run_id: str) -> None:
+        # Under the lock, so a lease refresh in progress cannot write the lease back afterwards.
         with self._lock:
             self._handles.pop(str(run_id), None)
-        try:
-            streams.client().delete(streams.lease_key(run_id))
-        except redis.RedisError:
-            log.warning("could not drop the lease of run %s", run_id)
+            try:
+                streams.client().delete(streams.lease_key(run_id))
+            except redis.RedisError:
+                log.warning("could not drop the lease of run %s", run_id)
 
     @property
     def lease_ttl(self) -> int:
@@ -118,17 +119,20 @@ class Supervisor:
 
     def _tick(self) -> None:
         r = streams.client()
+        flags: list = []
+        # The lock spans the refresh: a run untracked meanwhile would get its lease back for a
+        # whole TTL, and the reconciler and a redelivery would take its worker for alive.
         with self._lock:
             ids = list(self._handles)
-        if ids:
-            pipe = r.pipeline(transaction=False)
-            for run_id in ids:
-                pipe.set(streams.lease_key(run_id), worker_id(), ex=self.lease_ttl)
-                pipe.exists(streams.cancel_key(run_id))
-            flags = pipe.execute()[1::2]
-            for run_id, flag in zip(ids, flags, strict=True):
-                if flag:
-                    self._cancel(run_id)
+            if ids:
+                pipe = r.pipeline(transaction=False)
+                for run_id in ids:
+                    pipe.set(streams.lease_key(run_id), worker_id(), ex=self.lease_ttl)
+                    pipe.exists(streams.cancel_key(run_id))
+                flags = pipe.execute()[1::2]
+        for run_id, flag in zip(ids, flags, strict=True):
+            if flag:
+                self._cancel(run_id)
         self.write_metrics(r)
 
     def write_metrics(self, r: redis.Redis | None = None) -> None:

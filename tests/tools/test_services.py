@@ -196,3 +196,43 @@ def test_supervisor_stops_on_request():
     assert sup._thread.is_alive()
     sup.stop()
     assert not sup._thread.is_alive()
+
+
+def test_a_lease_refresh_in_progress_does_not_bring_an_untracked_lease_back(
+    redis_client, monkeypatch
+):
+    """The supervisor refreshes its runs' leases every few seconds; a run that ends meanwhile
+    must stay without a lease, or its worker looks alive to the reconciler for a whole TTL."""
+    from tools.worker import Supervisor
+
+    sup, run_id = Supervisor(), "11111111-2222-3333-4444-555555555555"
+    with sup._lock:
+        sup._handles[run_id] = None
+    redis_client.set(streams.lease_key(run_id), "me", ex=30)
+    real = streams.client()
+    ender = threading.Thread(target=sup.untrack, args=(run_id,))
+
+    class Pipeline:
+        def __init__(self):
+            self._pipe = real.pipeline(transaction=False)
+
+        def __getattr__(self, name):
+            return getattr(self._pipe, name)
+
+        def execute(self):
+            ender.start()  # the run ends while the refresh is on its way to Redis
+            ender.join(0.5)
+            return self._pipe.execute()
+
+    class Client:
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def pipeline(self, transaction=True):
+            return Pipeline()
+
+    monkeypatch.setattr(streams, "client", lambda: Client())
+    sup._tick()
+    ender.join(10)
+    assert not ender.is_alive()
+    assert not redis_client.exists(streams.lease_key(run_id))
