@@ -2,6 +2,7 @@
 Django, PostgreSQL, Celery on Redis, the worker's engine) against the engine alone.
 
     python -m tools.bench [--users 16] [--max-new-tokens 32] [--strict] [--timeline]
+    python -m tools.bench --sustained 10   # users run back to back; a 10 s window is measured
 
 Both paths get the same prompts, greedy sampling and token limit, in the same process run.
 Reported: time to first token (TTFT) p50/p95 and aggregate tokens per second. For the stack,
@@ -283,17 +284,23 @@ async def _one_user(base: str, cookie: str, slug: str, question: str, t_start: f
     }
 
 
+async def _signed_in(base: str, cookies: dict, slug: str) -> tuple[str, str]:
+    """A signed-in user's Cookie header and CSRF token, from opening the run form (this is
+    not part of any measure)."""
+    import httpx
+
+    async with httpx.AsyncClient(base_url=base, cookies=cookies, timeout=60) as client:
+        html = (await client.get(f"/t/{slug}/run")).text
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+        return "; ".join(f"{k}={v}" for k, v in client.cookies.items()), token
+
+
 async def _stack_round(base: str, users: list[dict], slug: str, questions: list[str]) -> list[dict]:
     """Each question is asked by its own signed-in user, with a client of its own (own
     session, CSRF cookie and token, connection); all POSTs start together."""
-    import httpx
 
     async def user_run(cookies: dict, question: str, barrier: asyncio.Barrier, box: dict) -> dict:
-        # Opening the form page (for the CSRF cookie and token) is not part of the measure.
-        async with httpx.AsyncClient(base_url=base, cookies=cookies, timeout=60) as client:
-            html = (await client.get(f"/t/{slug}/run")).text
-            token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
-            cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+        cookie, token = await _signed_in(base, cookies, slug)
         await barrier.wait()
         if "t_start" not in box:
             box["t_start"], box["t_wall"] = time.perf_counter(), time.time()
@@ -406,6 +413,25 @@ def _timeline(rows: list[dict]) -> str:
     return "[timeline]\n" + "\n".join(lines)
 
 
+SUSTAINED_WARMUP_S = 3.0
+
+
+def _sustained_engine(alone: EngineAlone, args) -> dict:
+    from .benchload import engine_loop
+
+    return engine_loop(
+        alone.engine, args.users, QUESTIONS, args.max_new_tokens, SUSTAINED_WARMUP_S, args.sustained
+    )
+
+
+def _sustained_stack(stack_: Stack, slug: str, args) -> dict:
+    from .benchload import stack_loop
+
+    return asyncio.run(
+        stack_loop(stack_.base, stack_.users, slug, QUESTIONS, SUSTAINED_WARMUP_S, args.sustained)
+    )
+
+
 def _median(rows: list[dict], key: str) -> float:
     return round(statistics.median(r[key] for r in rows), 1)
 
@@ -419,14 +445,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--timeline", action="store_true", help="print when each run's steps happened, per round"
     )
+    ap.add_argument(
+        "--sustained",
+        type=float,
+        metavar="SECONDS",
+        help="instead of releasing all runs at once, keep every user running back to back and "
+        "measure a window of this length (tools/benchload.py)",
+    )
     args = ap.parse_args(argv)
     sys.path.insert(0, os.getcwd())
     setup_env()
     tool = prepare(args.max_new_tokens)
     questions = [QUESTIONS[i % len(QUESTIONS)] for i in range(args.users)]
+    mode = f"sustained {args.sustained:g} s windows" if args.sustained else "runs released at once"
     print(
         f"[bench] {args.users} users, {args.max_new_tokens} new tokens, greedy, "
-        f"{args.rounds} alternating rounds",
+        f"{args.rounds} alternating rounds, {mode}",
         flush=True,
     )
     stack_ = Stack(args.users)
@@ -439,9 +473,15 @@ def main(argv: list[str] | None = None) -> int:
         stack_.round(tool.slug, questions)
         engine_rows, stack_rows = [], []
         for _ in range(args.rounds):
-            engine_rows.append(alone.round(questions, args.max_new_tokens))
+            if args.sustained:
+                engine_rows.append(_sustained_engine(alone, args))
+            else:
+                engine_rows.append(alone.round(questions, args.max_new_tokens))
             print(json.dumps(engine_rows[-1]), flush=True)
-            stack_rows.append(stack_.round(tool.slug, questions, timeline=args.timeline))
+            if args.sustained:
+                stack_rows.append(_sustained_stack(stack_, tool.slug, args))
+            else:
+                stack_rows.append(stack_.round(tool.slug, questions, timeline=args.timeline))
             print(json.dumps(stack_rows[-1]), flush=True)
     finally:
         if alone is not None:
