@@ -179,10 +179,13 @@ class Outbox:
 
     def put(self, run_id: str, text: str, *, urgent: bool = False) -> None:
         with self._cond:
+            # While the publisher holds text back, more of it need not wake it up.
+            wake = urgent or not self._items
             self._items.append((run_id, text))
             self._queued += 1
             self._urgent = self._urgent or urgent
-            self._cond.notify_all()
+            if wake:
+                self._cond.notify_all()
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until everything put so far is in Redis (or given up on)."""
