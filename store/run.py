@@ -52,8 +52,8 @@ def worker_args(name: str, concurrency: int) -> list[str]:
 
 
 def web_args(host: str, port: int) -> list[str]:
-    """uvicorn; WEB_WORKERS > 1 runs that many processes (Django serves all sync views of a
-    process in one thread, so processes are how the web side uses more cores)."""
+    """uvicorn; WEB_WORKERS > 1 runs that many processes (a process runs Python on one core at
+    a time, so processes are how the web side uses more cores)."""
     args = [PY, "-m", "uvicorn", "store.asgi:application", "--host", host, "--port", str(port)]
     workers = int(os.environ.get("WEB_WORKERS") or 1)
     return args + (["--workers", str(workers)] if workers > 1 else [])

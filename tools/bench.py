@@ -155,47 +155,51 @@ class EngineAlone:
 
     def round(self, questions: list[str], max_new_tokens: int) -> dict:
         from inference import SamplingParams
-        from tools.schema import render
-
-        def messages(q):
-            return [
-                {"role": "system", "content": SYSTEM},
-                {"role": "user", "content": render(TEMPLATE, {"question": q})},
-            ]
 
         params = SamplingParams(temperature=0.0, max_new_tokens=max_new_tokens)
-        firsts: dict[int, float] = {}
-        gaps: list[float] = []
-
-        def watcher(i):
-            # TTFT as a user sees it: the first non-empty piece of text, as on the stack path.
-            last = [0.0]
-
-            def on_text(piece):
-                if not piece:
-                    return
-                now = time.perf_counter()
-                if i not in firsts:
-                    firsts[i] = now
-                else:
-                    gaps.append(now - last[0])
-                last[0] = now
-
-            return on_text
-
+        clocks = [TextClock() for _ in questions]
         t0 = time.perf_counter()
         handles = [
-            engine_submit(self.engine, messages(q), params, watcher(i))
-            for i, q in enumerate(questions)
+            engine_submit(self.engine, tool_messages(q), params, clock)
+            for q, clock in zip(questions, clocks, strict=True)
         ]
         results = [h.result() for h in handles]
         wall = time.perf_counter() - t0
-        ttfts = [firsts.get(i, t0 + r.total_s) - t0 for i, r in enumerate(results)]
+        ttfts = [(c.first or t0 + r.total_s) - t0 for c, r in zip(clocks, results, strict=True)]
         tokens = sum(r.completion_tokens for r in results)
-        return summary("engine", ttfts, tokens, wall, gaps)
+        return summary("engine", ttfts, tokens, wall, [g for c in clocks for g in c.gaps])
 
     def close(self) -> None:
         self.engine.close()
+
+
+def tool_messages(question: str) -> list[dict]:
+    """The chat messages the benchmark tool's run sends for a question."""
+    from tools.schema import render
+
+    return [
+        {"role": "system", "content": SYSTEM},
+        {"role": "user", "content": render(TEMPLATE, {"question": question})},
+    ]
+
+
+class TextClock:
+    """An engine `on_text` that times one run's text as a user sees it: the first non-empty
+    piece (as on the stack path) and the gaps between the pieces after it."""
+
+    def __init__(self) -> None:
+        self.first = self._last = 0.0
+        self.gaps: list[float] = []
+
+    def __call__(self, piece: str) -> None:
+        if not piece:
+            return
+        now = time.perf_counter()
+        if self.first:
+            self.gaps.append(now - self._last)
+        else:
+            self.first = now
+        self._last = now
 
 
 def engine_submit(engine, messages, params, on_text):

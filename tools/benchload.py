@@ -51,8 +51,7 @@ def engine_loop(engine, users: int, questions, max_new_tokens: int, warmup: floa
     """Closed loop straight on the engine: a run's end submits the same user's next run."""
     from inference import SamplingParams
 
-    from .bench import SYSTEM, TEMPLATE
-    from .schema import render
+    from .bench import TextClock, tool_messages
 
     params = SamplingParams(temperature=0.0, max_new_tokens=max_new_tokens)
     records: list[Record] = []
@@ -62,27 +61,14 @@ def engine_loop(engine, users: int, questions, max_new_tokens: int, warmup: floa
     stop = t0 + warmup + seconds
 
     def start(user: int, k: int) -> None:
-        text = render(TEMPLATE, {"question": question(questions, user, k, users)})
-        messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": text}]
-        rec = Record(time.perf_counter(), 0.0, 0.0, 0)
-        last = [0.0]
-
-        def on_text(piece: str) -> None:
-            if not piece:
-                return
-            now = time.perf_counter()
-            if rec.first:
-                rec.gaps.append(now - last[0])
-            else:
-                rec.first = now
-            last[0] = now
-
-        handle = engine.submit(messages=messages, params=params, on_text=on_text)
+        messages = tool_messages(question(questions, user, k, users))
+        clock, start_t = TextClock(), time.perf_counter()
+        handle = engine.submit(messages=messages, params=params, on_text=clock)
 
         def wait() -> None:
             result = handle.result()
-            rec.end, rec.tokens = time.perf_counter(), result.completion_tokens
-            rec.first = rec.first or rec.end
+            end = time.perf_counter()
+            rec = Record(start_t, clock.first or end, end, result.completion_tokens, clock.gaps)
             with lock:
                 records.append(rec)
             if rec.end < stop:
