@@ -3,7 +3,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint format install services-up services-down clean
+.PHONY: run test test-fast bench lint format install services-up services-down clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
@@ -15,31 +15,38 @@ $(STAMP): requirements.txt
 install: $(STAMP)
 
 run: $(STAMP)
-	$(PY) -m store.run
+	$(PY) -m ops.run
 
+# The whole suite, browser and worker tests included: what CI runs.
 test: $(STAMP)
 	$(PY) -m pytest
+
+# The inner loop: no browser, no worker processes, no real model.
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not slow and not e2e" -q
 
 # Each benchmark prints its table and exits 1 when it misses a bar; all of them run anyway.
 bench: $(STAMP)
 	-$(PY) -m inference.bench
-	-$(PY) -m tools.bench
-	-$(PY) -m store.bench
+	-$(PY) -m bench.stack
+	-$(PY) -m bench.catalog
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(PY) -m ops.checks
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
 services-up: $(STAMP)
-	$(PY) -m store.embedded up
+	$(PY) -m ops.embedded up
 
 services-down: $(STAMP)
-	$(PY) -m store.embedded down
+	$(PY) -m ops.embedded down
 
 clean:
-	$(PY) -m store.embedded down || true
+	$(PY) -m ops.embedded down || true
 	rm -rf var

@@ -4,8 +4,8 @@ import sys
 
 
 def main() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "store.settings.dev")
-    from store import embedded
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+    from ops import embedded
 
     # Commands that touch the database get the embedded servers started when no URL is set.
     if len(sys.argv) > 1 and sys.argv[1] not in {

@@ -7,7 +7,8 @@ from django.contrib.postgres.search import SearchQuery
 from django.db.models import Case, F, IntegerField, Q, Value, When
 
 from store import search
-from store.models import Category, Resource, Review, Tag, Tool
+from store.models import Resource, Review
+from tools.models import Category, Tag, Tool
 
 # Enough for every hit of the site's search (each retriever returns a bounded candidate list).
 SEARCH_HITS = 4 * search.CANDIDATES

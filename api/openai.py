@@ -29,14 +29,12 @@ from django.db import connection
 from django.http import JsonResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from store.models import Tool
-from store.selectors import tools_listed, tools_visible_to
 from tools import services as run_services
 from tools import streams
-from tools.models import Run
+from tools.models import Run, Tool
 from tools.schema import SchemaError, normalize_schema
-from tools.selectors import release_connection
-from tools.tokens import DEFAULT_NAME
+from tools.selectors import release_connection, tools_listed, tools_visible_to
+from tools.prompt_tokens import DEFAULT_NAME
 
 from .services import token_authenticate
 from .throttling import UserThrottle
@@ -71,7 +69,7 @@ class OpenAIError(Exception):
         status: int,
         message: str,
         *,
-        type: str = "invalid_request_error",  # noqa: A002 - OpenAI's field name
+        type: str = "invalid_request_error",
         param: str | None = None,
         code: str | None = None,
         headers: dict[str, str] | None = None,
@@ -404,7 +402,7 @@ def _cancel(run_id) -> None:
 async def _cancel_quietly(run_id) -> None:
     try:
         await sync_to_async(_cancel, thread_sensitive=False)(run_id)
-    except Exception:  # noqa: BLE001 - best effort; the reconciler and the cap still hold
+    except Exception:
         log.warning("could not cancel run %s after its client left", run_id, exc_info=True)
 
 

@@ -1,4 +1,4 @@
-"""OpenAI-compatible API (mounted by store.urls at /v1/); see api.openai."""
+"""OpenAI-compatible API (mounted by config.urls at /v1/); see api.openai."""
 
 from django.urls import path, re_path
 

@@ -8,8 +8,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from store import selectors
-from store.models import Category, Resource, Review, Tag, Tool, ToolVersion
+from store.models import Resource, Review
+from tools import selectors as tool_selectors
+from tools.models import Category, Tag, Tool, ToolVersion
 
 
 class SafeJSONField(serializers.JSONField):
@@ -219,7 +220,7 @@ class ReviewSerializer(serializers.ModelSerializer):
         if self.instance is not None:
             tool_field.read_only = True  # a review never moves to another tool
         elif request is not None:
-            tool_field.queryset = selectors.tools_visible_to(request.user)
+            tool_field.queryset = tool_selectors.tools_visible_to(request.user)
 
 
 class MeSerializer(serializers.ModelSerializer):
@@ -246,7 +247,7 @@ class FavoriteSerializer(serializers.Serializer):
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
         if request is not None:
-            self.fields["tool"].queryset = selectors.tools_visible_to(request.user)
+            self.fields["tool"].queryset = tool_selectors.tools_visible_to(request.user)
 
 
 class RunSamplingSerializer(serializers.Serializer):
@@ -264,7 +265,7 @@ class RunCreateSerializer(serializers.Serializer):
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
         if request is not None:
-            self.fields["tool"].queryset = selectors.tools_visible_to(request.user)
+            self.fields["tool"].queryset = tool_selectors.tools_visible_to(request.user)
 
     def validate_inputs(self, value):
         if not isinstance(value, dict):

@@ -91,6 +91,6 @@ def tokens_of(user: AbstractBaseUser):
 
 def tool_update(*, tool, tags: list[str] | None = None, **fields):
     """Edit a tool's own fields: the one implementation lives in store.services."""
-    from store.services import tool_update as store_tool_update
+    from tools.services import tool_update as store_tool_update
 
     return store_tool_update(tool=tool, tags=tags, **fields)

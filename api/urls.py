@@ -1,4 +1,4 @@
-"""REST API under /api/ (mounted by store.urls with `path("api/", include("api.urls"))`)."""
+"""REST API under /api/ (mounted by config.urls with `path("api/", include("api.urls"))`)."""
 
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView

@@ -14,7 +14,10 @@ from rest_framework.response import Response
 
 from store import selectors
 from store import services as store_services
-from store.models import Category, Favorite, Review, Tag, Tool, ToolVersion
+from store.models import Favorite, Review
+from tools import selectors as tool_selectors
+from tools import services as tool_services
+from tools.models import Category, Tag, Tool, ToolVersion
 from tools.schema import SchemaError
 
 from . import filters, serializers
@@ -106,17 +109,17 @@ class ToolViewSet(
         user = self.request.user
         if self.action == "list":
             if self.request.query_params.get("mine") == "true" and user.is_authenticated:
-                qs = selectors.tools_visible_to(user).filter(author=user)
+                qs = tool_selectors.tools_visible_to(user).filter(author=user)
                 qs = qs.exclude(status=Tool.Status.REMOVED)
             else:
-                qs = selectors.tools_listed()
+                qs = tool_selectors.tools_listed()
         else:
-            qs = selectors.tools_visible_to(user)
+            qs = tool_selectors.tools_visible_to(user)
         return qs.select_related("author").prefetch_related("tags")
 
     def perform_create(self, serializer):
         data = serializer.validated_data
-        serializer.instance = store_services.tool_create(
+        serializer.instance = tool_services.tool_create(
             author=self.request.user,
             name=data["name"],
             tagline=data.get("tagline", ""),
@@ -146,7 +149,7 @@ class ToolViewSet(
             if version is None:
                 raise ValidationError({"version": ["This tool has no such version."]})
         try:
-            tool = store_services.tool_publish(tool=tool, version=version)
+            tool = tool_services.tool_publish(tool=tool, version=version)
         except SchemaError as exc:
             raise schema_errors(exc)
         return Response(self.get_serializer(self.get_queryset().get(pk=tool.pk)).data)
@@ -168,7 +171,7 @@ class ToolVersionViewSet(
     def get_tool(self) -> Tool:
         if not hasattr(self, "_tool"):
             self._tool = get_object_or_404(
-                selectors.tools_visible_to(self.request.user), slug=self.kwargs["tool_slug"]
+                tool_selectors.tools_visible_to(self.request.user), slug=self.kwargs["tool_slug"]
             )
         return self._tool
 
@@ -194,7 +197,7 @@ class ToolVersionViewSet(
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
-            version = store_services.tool_version_create(
+            version = tool_services.tool_version_create(
                 tool=tool,
                 prompt_template=data["prompt_template"],
                 input_schema=data["input_schema"],
@@ -227,11 +230,11 @@ class ReviewViewSet(viewsets.ModelViewSet):
 
     def get_queryset(self):
         user = self.request.user
-        visible = selectors.tools_visible_to(user)
+        visible = tool_selectors.tools_visible_to(user)
         qs = Review.objects.select_related("tool", "user").order_by("-created", "-pk")
         if self.action == "list" and not self.request.query_params.get("tool"):
             own = Q(user=user) if user.is_authenticated else Q(pk__in=[])
-            return qs.filter(Q(tool__in=selectors.tools_listed()) | own & Q(tool__in=visible))
+            return qs.filter(Q(tool__in=tool_selectors.tools_listed()) | own & Q(tool__in=visible))
         return qs.filter(tool__in=visible)
 
     @extend_schema(
@@ -294,7 +297,7 @@ class FavoriteViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Favorite.objects.none()
-        visible = selectors.tools_visible_to(self.request.user)
+        visible = tool_selectors.tools_visible_to(self.request.user)
         return (
             Favorite.objects.filter(user=self.request.user, tool__in=visible)
             .select_related("tool__author", "tool__category", "tool__current_version")

@@ -1,8 +1,8 @@
 """One background thread owns the model and runs continuous batching over a slot KV cache.
 
-Every step: drop cancelled / timed-out requests, admit waiting ones into free slots, then run
-one flat forward with one token per decoding request plus a bounded budget of prompt tokens,
-so a burst of new prompts delays running streams by at most one chunk per step.
+Every step: drop cancelled / timed-out requests, admit waiting ones into free slots, let the
+scheduler pick this step's tokens (inference/scheduler.py), run them in one forward of the
+runner, then sample, stream and retire. Callers only touch the queue, under one lock.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ import gc
 import threading
 import time
 import traceback
-from collections import deque
 from collections.abc import Callable
 from typing import Any
+
+import torch
 
 from .errors import EngineError, PromptTooLong, QueueFull
 from .loader import LoadedModel
@@ -23,8 +24,9 @@ from .metrics import Metrics
 from .params import SamplingParams
 from .prompts import encode_prompt
 from .request import RequestHandle, Result
-from .runner import Segment, make_runner
+from .runner import make_runner
 from .sampling import sample
+from .scheduler import Batch, Scheduler
 from .sequence import Sequence
 from .threads import release_thread_pool
 
@@ -57,16 +59,20 @@ class Engine:
         self.prefill_chunk = prefill_chunk
         self.max_context = min(lm.max_context, max_seq_len or lm.max_context)
         self.runner = make_runner(lm, runner, max_batch_size, self.max_context, prefix_cache_tokens)
-        self._prefix = hasattr(self.runner, "reuse_prefix") and prefix_cache_tokens > 0
         self._tok_lock = threading.Lock()  # HF fast tokenizers are not safe to share across threads
         self._detok = copy.deepcopy(lm.tokenizer)  # the engine thread's own copy
         gen_cfg = getattr(lm.model, "generation_config", None)
         eos = getattr(gen_cfg, "eos_token_id", None) or lm.tokenizer.eos_token_id
         self.eos = frozenset([eos] if isinstance(eos, int) else (eos or []))
         self._cond = threading.Condition()
-        self._waiting: deque[RequestHandle] = deque()
-        self._live: list[Sequence] = []
-        self._free = list(range(max_batch_size))
+        self.scheduler = Scheduler(
+            self.runner,
+            lambda handle, slot: Sequence(handle, slot, self._detok, lm.device),
+            max_batch_size=max_batch_size,
+            max_queue=max_queue,
+            prefill_chunk=prefill_chunk,
+            reuse_prefixes=self.runner.prefix is not None and prefix_cache_tokens > 0,
+        )
         self._next_id = 0
         self._closed = False
         self._metrics = Metrics(max_batch_size)
@@ -102,22 +108,20 @@ class Engine:
         with self._cond:
             if self._closed:
                 raise EngineError("engine is closed")
-            # Free slots count as room too: requests land there at the next step.
-            free = max(0, self.max_batch_size - len(self._live))
-            if len(self._waiting) >= self.max_queue + free:
+            if not self.scheduler.has_room():
                 raise QueueFull(
                     f"engine queue is full ({self.max_queue} requests waiting); retry later"
                 )
             self._next_id += 1
             handle = RequestHandle(self._next_id, ids, params, on_text, self._wake)
-            self._waiting.append(handle)
+            self.scheduler.add(handle)
             self._cond.notify_all()
         return handle
 
     def metrics(self) -> dict[str, Any]:
         with self._cond:
-            snap = self._metrics.snapshot(len(self._waiting), len(self._live))
-        store = getattr(self.runner, "prefix", None)
+            snap = self._metrics.snapshot(len(self.scheduler.waiting), len(self.scheduler.live))
+        store = self.runner.prefix
         snap["prefix_cache_hits"] = store.hits if store else 0
         snap["prefix_tokens_reused"] = store.reused_tokens if store else 0
         return snap
@@ -153,76 +157,49 @@ class Engine:
         finally:  # closed, or a bug in the loop itself: never leave a caller waiting forever
             with self._cond:
                 self._closed = True
-                for seq in self._live:
+                for seq in self.scheduler.live:
                     seq.finish_reason = seq.finish_reason or "cancelled"
                     seq.error = seq.error or "engine closed"
                 self._retire()
-                while self._waiting:
-                    self._finish_waiting(self._waiting.popleft(), "cancelled", "engine closed")
+                while self.scheduler.waiting:
+                    h = self.scheduler.waiting.popleft()
+                    self._finish_waiting(h, "cancelled", "engine closed")
 
     def _serve_once(self) -> bool:
         with self._cond:
-            while not (self._closed or self._waiting or self._live):
+            while not self._closed and self.scheduler.idle:
                 self.runner.shrink()
                 self._cond.wait()
             if self._closed:
                 return False
-            self._admit()
+            for h, reason in self.scheduler.drop_waiting(time.perf_counter()):
+                self._finish_waiting(h, reason)
+            self.scheduler.admit()
         try:
-            if self._live:
+            if self.scheduler.live:
                 self._step()
-        except Exception as exc:  # noqa: BLE001 - fail this step's requests, keep serving
+        except Exception as exc:
             traceback.print_exc()
-            for seq in self._live:
+            for seq in self.scheduler.live:
                 seq.fail(f"engine step failed: {type(exc).__name__}: {exc}")
             self._retire()
         return True
 
-    def _finish_waiting(self, h: RequestHandle, reason: str, error: str | None = None) -> None:
-        waited = time.perf_counter() - h.submitted_at
-        h._finish(Result("", reason, len(h.prompt_ids), 0, None, waited, error))
-        self._metrics.requests_finished += 1
-
-    def _admit(self) -> None:
-        now = time.perf_counter()
-        for h in [h for h in self._waiting if h.cancel_requested or (h.deadline or now + 1) < now]:
-            self._waiting.remove(h)
-            self._finish_waiting(h, "cancelled" if h.cancel_requested else "timeout")
-        while self._waiting and self._free:
-            self._free.sort()  # lowest slots first keeps the attended slot range tight
-            slot = self._free.pop(0)
-            seq = Sequence(self._waiting.popleft(), slot, self._detok, self.lm.device)
-            if self._prefix:
-                seq.cursor = self.runner.reuse_prefix(slot, seq.prompt)
-            self._live.append(seq)
-
     def _step(self) -> None:
-        now = time.perf_counter()
-        for seq in self._live:
-            if seq.handle.cancel_requested:
-                seq.finish_reason = "cancelled"
-            elif seq.handle.deadline is not None and now > seq.handle.deadline:
-                seq.finish_reason = "timeout"
+        self.scheduler.expire(time.perf_counter())
         self._retire()
-        segs, seqs = [], []
-        for seq in self._live:
-            if not seq.prefilling:
-                segs.append(Segment(seq.slot, seq.tokens[-1:], seq.length - 1))
-                seqs.append(seq)
-        # With nobody decoding, nobody waits on prefill: take a bigger bite.
-        budget = self.prefill_chunk if segs else max(self.prefill_chunk, 512)
-        for seq in self._live:
-            if seq.prefilling and budget > 0:
-                n = min(budget, len(seq.prompt) - seq.cursor)
-                segs.append(Segment(seq.slot, seq.prompt[seq.cursor : seq.cursor + n], seq.cursor))
-                seqs.append(seq)
-                seq.cursor += n
-                budget -= n
-        if not segs:
+        batch = self.scheduler.schedule()
+        if not batch.segments:
             return
-        logits = self.runner.step(segs)
+        logits = self.runner.step(batch.segments)
+        self._postprocess(batch, logits)
+        self._retire()
+
+    def _postprocess(self, batch: Batch, logits: torch.Tensor) -> None:
+        """Sample a token for every request past its prompt; cache prompts that just completed."""
+        seqs = batch.seqs
         ready = [i for i, seq in enumerate(seqs) if not seq.prefilling]
-        if self._prefix:
+        if self.scheduler.reuse_prefixes:
             for i in ready:
                 if not seqs[i].tokens:  # prompt just completed: its KV can serve later requests
                     self.runner.remember_prefix(seqs[i].slot, seqs[i].prompt)
@@ -232,28 +209,29 @@ class Engine:
             tokens = sample(rows, [s.params for s in picked], [s.generator for s in picked])
             for seq, token in zip(picked, tokens, strict=True):
                 seq.accept(token, self.eos, self.max_context)
-        self._metrics.record_step(len(segs), len(ready))
-        self._retire()
+        self._metrics.record_step(len(batch.segments), len(ready))
 
     def _retire(self) -> None:
-        done = [s for s in self._live if s.finish_reason]
-        if not done:
-            return
-        self._live = [s for s in self._live if not s.finish_reason]
-        for seq in done:
-            self.runner.release(seq.slot)
-            self._free.append(seq.slot)
-            try:
-                result = seq.result()
-            except Exception as exc:  # noqa: BLE001 - e.g. a callback raising on the final flush
-                result = Result(
-                    seq.text,
-                    "error",
-                    len(seq.prompt),
-                    len(seq.tokens),
-                    None,
-                    0.0,
-                    f"{type(exc).__name__}: {exc}",
-                )
-            seq.handle._finish(result)
+        for seq in self.scheduler.retire():
+            seq.handle._finish(_final_result(seq))
             self._metrics.requests_finished += 1
+
+    def _finish_waiting(self, h: RequestHandle, reason: str, error: str | None = None) -> None:
+        waited = time.perf_counter() - h.submitted_at
+        h._finish(Result("", reason, len(h.prompt_ids), 0, None, waited, error))
+        self._metrics.requests_finished += 1
+
+
+def _final_result(seq: Sequence) -> Result:
+    try:
+        return seq.result()
+    except Exception as exc:
+        return Result(
+            seq.text,
+            "error",
+            len(seq.prompt),
+            len(seq.tokens),
+            None,
+            0.0,
+            f"{type(exc).__name__}: {exc}",
+        )

@@ -9,14 +9,18 @@ each, and attention reads the cache in place. It mirrors HF's LlamaForCausalLM m
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 import torch
 import torch.nn.functional as F
 
+from .kv_cache import SlotCache
 from .prefix import PrefixStore
-from .runner import Segment, SlotCache
+from .runner import Segment
 
 
-def supports(model: torch.nn.Module) -> bool:
+def supports(model: Any) -> bool:
+    """Whether `model` is a Hugging Face Llama-family model whose math this runner mirrors."""
     cfg = model.config
     return (
         cfg.model_type == "llama"
@@ -54,25 +58,41 @@ def _fuse(linears: list[torch.nn.Linear]) -> torch.Tensor:
     return fused
 
 
+class _Layer(NamedTuple):
+    w_in: torch.Tensor
+    w_qkv: torch.Tensor
+    b_qkv: torch.Tensor | None
+    w_o: torch.Tensor
+    b_o: torch.Tensor | None
+    w_post: torch.Tensor
+    w_gu: torch.Tensor
+    w_down: torch.Tensor
+
+
 class LlamaRunner:
-    def __init__(
-        self, model: torch.nn.Module, max_slots: int, max_len: int, prefix_tokens: int = 0
-    ) -> None:
+    """The Runner for Llama-family models, with shared prompt-prefix reuse.
+
+    model: a Hugging Face LlamaForCausalLM (or a model of the same structure); its modules
+    are read by attribute, as transformers defines them.
+    """
+
+    def __init__(self, model: Any, max_slots: int, max_len: int, prefix_tokens: int = 0) -> None:
         cfg, core = model.config, model.model
-        self.n_heads, self.n_kv = cfg.num_attention_heads, cfg.num_key_value_heads
-        self.hd = getattr(cfg, "head_dim", None) or cfg.hidden_size // self.n_heads
+        self.n_heads: int = cfg.num_attention_heads
+        self.n_kv: int = cfg.num_key_value_heads
+        self.hd: int = getattr(cfg, "head_dim", None) or cfg.hidden_size // self.n_heads
         self.scale = self.hd**-0.5
-        p = next(model.parameters())
+        p: torch.Tensor = next(model.parameters())
         self.device, self.dtype = p.device, p.dtype
-        self.eps = cfg.rms_norm_eps
-        self.layers = []
+        self.eps: float = cfg.rms_norm_eps
+        self.layers: list[_Layer] = []
         with torch.no_grad():
             for layer in core.layers:
                 at, mlp = layer.self_attn, layer.mlp
                 qkv = [at.q_proj, at.k_proj, at.v_proj]
                 bias = torch.cat([m.bias for m in qkv]) if at.q_proj.bias is not None else None
                 self.layers.append(
-                    (
+                    _Layer(
                         layer.input_layernorm.weight,
                         _fuse(qkv),
                         bias,
@@ -83,9 +103,9 @@ class LlamaRunner:
                         mlp.down_proj.weight,
                     )
                 )
-            self.embed = core.embed_tokens.weight
-            self.norm = core.norm.weight
-            self.lm_head = model.lm_head.weight
+            self.embed: torch.Tensor = core.embed_tokens.weight
+            self.norm: torch.Tensor = core.norm.weight
+            self.lm_head: torch.Tensor = model.lm_head.weight
             rot = core.rotary_emb
             pos = torch.arange(max_len, device=self.device, dtype=torch.float32)
             freqs = pos[:, None] * rot.inv_freq.float().to(self.device)[None, :]

@@ -142,7 +142,9 @@ def load_model(
     try:
         # local_files_only first, always: a worker must never hang on an unreachable hub.
         tok = AutoTokenizer.from_pretrained(source, **kwargs)
-        model = AutoModelForCausalLM.from_pretrained(source, dtype=dt, **kwargs)
+        # Typed as a Module: transformers declares PreTrainedModel.to through functools.wraps,
+        # which type checkers do not bind to the instance.
+        model: torch.nn.Module = AutoModelForCausalLM.from_pretrained(source, dtype=dt, **kwargs)
     except (OSError, ValueError) as exc:
         if local:
             raise EngineError(f"cannot load model folder {source}: {exc}") from exc
@@ -152,8 +154,6 @@ def load_model(
             f"(huggingface-cli download {name_or_path}) or pass a folder path"
         ) from exc
     model.to(dev).eval()
-    cfg = model.config
-    max_ctx = getattr(cfg, "max_position_embeddings", None) or getattr(cfg, "n_positions", 2048)
     return LoadedModel(
         model=model,
         tokenizer=tok,
@@ -161,8 +161,15 @@ def load_model(
         dtype=dt,
         name=name,
         is_chat=bool(getattr(tok, "chat_template", None)),
-        max_context=int(max_ctx),
+        max_context=_max_context(model.config),
     )
+
+
+def _max_context(cfg: Any) -> int:
+    """The context length a config declares (GPT-2 configs call it n_positions)."""
+    declared = getattr(cfg, "max_position_embeddings", None)
+    fallback = getattr(cfg, "n_positions", 2048)
+    return int(declared or fallback)
 
 
 def timed_prepare(cache_dir: str | Path | None = None) -> tuple[Path, float]:

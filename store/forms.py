@@ -8,8 +8,9 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.core.cache import cache
+from django.core.validators import URLValidator
 
-from .models import Report
+from .models import Report, Resource
 
 STAR_CHOICES = [(n, f"{n} star{'s' if n > 1 else ''}") for n in range(5, 0, -1)]
 
@@ -133,3 +134,17 @@ def login_throttle_reset(*, username: str = "", ip: str = "") -> None:
     if ip:
         keys.append(_key("ip", ip))
     cache.delete_many(keys)
+
+
+class ResourceSubmitForm(forms.Form):
+    title = forms.CharField(max_length=160)
+    url = forms.URLField(
+        max_length=500,
+        label="URL",
+        assume_scheme="https",
+        validators=[URLValidator(schemes=["http", "https"])],
+    )
+    kind = forms.ChoiceField(choices=Resource.Kind.choices)
+    description = forms.CharField(
+        max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )

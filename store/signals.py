@@ -2,6 +2,9 @@ from django.conf import settings
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from tools.signals import tool_changed
+
+from . import services
 from .models import Profile
 
 
@@ -10,3 +13,8 @@ def create_profile(sender, instance, created, **kwargs):
     # Users made by the admin or createsuperuser get a profile too, not only sign-ups.
     if created:
         Profile.objects.get_or_create(user=instance)
+
+
+@receiver(tool_changed)
+def reindex_tool(sender, tool, **kwargs):
+    services.tool_reindex(tool=tool)

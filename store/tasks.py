@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from tools.models import Tool
+
 from . import services
-from .models import Resource, Tool
+from .models import Resource
 
 
 @shared_task(name="store.tool_embed", ignore_result=True, acks_late=True)

@@ -1,10 +1,10 @@
-from django.conf import settings
-from django.contrib import admin
+"""The storefront's pages: browse, search, tool pages, reviews, favorites, resources,
+authors, the creator dashboard and accounts."""
+
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.static import serve
 
-from . import builder, views
+from . import views
 
 accounts = [
     path("signup/", views.signup, name="signup"),
@@ -24,26 +24,10 @@ accounts = [
 ]
 
 urlpatterns = [
-    path("admin/", admin.site.urls),
-    path("api/", include("api.urls")),
-    path("v1/", include("api.openai_urls")),
-    path("settings/", include("api.web_urls")),
     path("", views.home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
     path("search/", views.search, name="search"),
     path("search/suggest/", views.search_suggest, name="search_suggest"),
     path("t/<slug:slug>/", views.tool_detail, name="tool_detail"),
-    path("build/", builder.builder_new, name="builder_new"),
-    path("build-preview/", builder.builder_preview, name="builder_preview"),
-    path("build/<slug:slug>/", builder.builder_edit, name="builder_edit"),
-    path("build/<slug:slug>/test/", builder.builder_test, name="builder_test"),
-    path("t/<slug:slug>/publish/", builder.tool_publish, name="tool_publish"),
-    path("t/<slug:slug>/unpublish/", builder.tool_unpublish, name="tool_unpublish"),
-    path("t/<slug:slug>/delete/", builder.tool_delete, name="tool_delete"),
-    path("t/<slug:slug>/remix/", builder.tool_remix, name="tool_remix"),
-    path("t/<slug:slug>/versions/", builder.tool_versions, name="tool_versions"),
-    path("t/<slug:slug>/rollback/", builder.tool_rollback, name="tool_rollback"),
-    path("me/tools/", builder.dashboard, name="dashboard"),
     path("t/<slug:slug>/review/", views.review_submit, name="review_submit"),
     path("t/<slug:slug>/favorite/", views.favorite_toggle, name="favorite_toggle"),
     path("t/<slug:slug>/report/", views.report_tool, name="report_tool"),
@@ -54,14 +38,9 @@ urlpatterns = [
     path("tag/<slug:slug>/", views.tag, name="tag"),
     path("u/<str:username>/", views.author, name="author"),
     path("favorites/", views.favorites, name="favorites"),
+    path("me/tools/", views.dashboard, name="dashboard"),
     path("resources/", views.resources, name="resources"),
-    path("resources/submit/", builder.resource_submit, name="resource_submit"),
+    path("resources/submit/", views.resource_submit, name="resource_submit"),
     path("resources/<slug:slug>/", views.resource_detail, name="resource_detail"),
     path("accounts/", include(accounts)),
-    path("", include("tools.urls")),
-    path(
-        f"{settings.MEDIA_URL.strip('/')}/<path:path>",
-        serve,
-        {"document_root": settings.MEDIA_ROOT},
-    ),
 ]

@@ -1,7 +1,7 @@
 """Pages of the store. Thin: parse input, call selectors/services/search, render.
 
-Every list a visitor sees comes from `selectors.tools_listed()`; one tool comes from
-`selectors.tools_visible_to(user)`. Partial templates (names starting with `_`) answer
+Every list a visitor sees comes from `tool_selectors.tools_listed()`; one tool comes from
+`tool_selectors.tools_visible_to(user)`. Partial templates (names starting with `_`) answer
 htmx requests; the same URLs work without JavaScript through plain form posts.
 """
 
@@ -12,20 +12,28 @@ from django.contrib.auth import get_user_model, login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import DatabaseError, connection
 from django.db.models import Count
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tools import forms as tool_forms
+from tools import selectors as tool_selectors
+from tools.models import Category, Tag, Tool
 
 from . import search as search_mod
 from . import selectors, services
-from .forms import ProfileForm, ReportForm, ReviewForm, SignupForm, ThrottledAuthenticationForm
-from .models import Category, Resource, Review, Tag, Tool
+from .forms import (
+    ProfileForm,
+    ReportForm,
+    ResourceSubmitForm,
+    ReviewForm,
+    SignupForm,
+    ThrottledAuthenticationForm,
+)
+from .models import Resource, Review
 
 PAGE_SIZE = 24
 REVIEWS_SHOWN = 20
@@ -70,16 +78,6 @@ def home(request):
     )
 
 
-def healthz(request):
-    """For load balancers and `make run`: 200 when the database answers, else a 503."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except DatabaseError:
-        return JsonResponse({"ok": False, "database": "unreachable"}, status=503)
-    return JsonResponse({"ok": True})
-
-
 def _tool_list_page(request, *, title: str, intro: str, qs, extra: dict | None = None):
     sort = request.GET.get("sort", "rating")
     sort = sort if sort in search_mod.SORTS and sort != "relevance" else "rating"
@@ -105,7 +103,7 @@ def category(request, slug):
         request,
         title=cat.name,
         intro=cat.description,
-        qs=selectors.tools_listed().filter(category=cat),
+        qs=tool_selectors.tools_listed().filter(category=cat),
         extra={"category": cat, "search_category": cat.slug},
     )
 
@@ -117,7 +115,7 @@ def tag(request, slug):
         request,
         title=f"#{tag_obj.name}",
         intro=f"Tools tagged “{tag_obj.name}”.",
-        qs=selectors.tools_listed().filter(tags=tag_obj),
+        qs=tool_selectors.tools_listed().filter(tags=tag_obj),
         extra={"tag": tag_obj},
     )
 
@@ -166,7 +164,7 @@ def resource_detail(request, slug):
 
 
 def _visible_tool(request, slug) -> Tool:
-    return get_object_or_404(selectors.tools_visible_to(request.user), slug=slug)
+    return get_object_or_404(tool_selectors.tools_visible_to(request.user), slug=slug)
 
 
 def _review_sort(request) -> str:
@@ -333,7 +331,7 @@ def report_review(request, pk):
 @require_GET
 def author(request, username):
     person = get_object_or_404(get_user_model(), username=username, is_active=True)
-    tools = selectors.tools_listed().filter(author=person)
+    tools = tool_selectors.tools_listed().filter(author=person)
     ordered = selectors.with_bayesian_rating(tools).order_by("-bayes", "-run_count", "-pk")
     page = Paginator(ordered, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
@@ -451,3 +449,25 @@ password_reset_confirm = auth_views.PasswordResetConfirmView.as_view(
 password_reset_complete = auth_views.PasswordResetCompleteView.as_view(
     template_name="registration/password_reset_complete.html"
 )
+
+
+# --- the creator's dashboard and resource suggestions ---------------------------------------
+
+
+@login_required
+@require_GET
+def dashboard(request):
+    return render(
+        request, "store/dashboard.html", {"rows": selectors.creator_dashboard(request.user)}
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def resource_submit(request):
+    form = ResourceSubmitForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.resource_submit(user=request.user, **form.cleaned_data)
+        messages.success(request, "Thanks! A moderator will review the resource before it shows.")
+        return redirect("resources")
+    return render(request, "store/resource_submit.html", {"form": form})

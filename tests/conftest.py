@@ -3,7 +3,7 @@ import sys
 
 import pytest
 
-from store import embedded
+from ops import embedded
 
 _started: list[str] = []
 

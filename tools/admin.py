@@ -1,6 +1,89 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
-from .models import Run
+from .models import Category, Run, Tag, Tool, ToolVersion
+from .signals import tool_changed
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "ordering"]
+    list_editable = ["ordering"]
+    prepopulated_fields = {"slug": ["name"]}
+    search_fields = ["name"]
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    search_fields = ["name"]
+
+
+class ToolVersionInline(admin.TabularInline):
+    model = ToolVersion
+    extra = 0
+    fields = ["number", "changelog", "created"]
+    readonly_fields = ["number", "changelog", "created"]
+    can_delete = False
+    show_change_link = True
+
+
+@admin.register(Tool)
+class ToolAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "author",
+        "category",
+        "status",
+        "visibility",
+        "featured",
+        "run_count",
+        "review_count",
+        "created",
+    ]
+    list_filter = ["status", "visibility", "featured", "category"]
+    search_fields = ["name", "slug", "tagline", "author__username"]
+    autocomplete_fields = ["author", "tags", "forked_from"]
+    readonly_fields = [
+        "run_count",
+        "review_count",
+        "rating_sum",
+        "created",
+        "updated",
+        "published_at",
+    ]
+    raw_id_fields = ["current_version"]
+    inlines = [ToolVersionInline]
+    actions = ["feature", "unfeature", "remove", "restore"]
+
+    @admin.action(description="Feature selected tools")
+    def feature(self, request, queryset):
+        self.message_user(request, f"{queryset.update(featured=True)} featured.")
+
+    @admin.action(description="Unfeature selected tools")
+    def unfeature(self, request, queryset):
+        self.message_user(request, f"{queryset.update(featured=False)} unfeatured.")
+
+    @admin.action(description="Remove selected tools from the store")
+    def remove(self, request, queryset):
+        n = queryset.update(status=Tool.Status.REMOVED, featured=False)
+        self.message_user(request, f"{n} removed.", messages.WARNING)
+
+    @admin.action(description="Restore selected tools as published")
+    def restore(self, request, queryset):
+        n = queryset.exclude(current_version=None).update(status=Tool.Status.PUBLISHED)
+        self.message_user(request, f"{n} restored.")
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        tool_changed.send(sender=Tool, tool=form.instance)
+
+
+@admin.register(ToolVersion)
+class ToolVersionAdmin(admin.ModelAdmin):
+    list_display = ["tool", "number", "changelog", "created"]
+    search_fields = ["tool__name"]
+    raw_id_fields = ["tool"]
 
 
 @admin.register(Run)

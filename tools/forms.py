@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from django import forms
 
+from core.errors import form_add_error
+
 from .schema import SchemaError, normalize_schema, validate_inputs
 
 PREFIX = "in"
@@ -31,7 +33,7 @@ class RunForm(forms.Form):
         try:
             self.cleaned_data["__inputs__"] = validate_inputs(self.schema, self.raw_inputs())
         except SchemaError as exc:
-            self.add_schema_errors(exc)
+            form_add_error(self, exc)
         return cleaned
 
     def raw_inputs(self) -> dict:
@@ -45,12 +47,6 @@ class RunForm(forms.Form):
 
     def inputs(self) -> dict:
         return self.cleaned_data["__inputs__"]
-
-    def add_schema_errors(self, exc: SchemaError) -> None:
-        for name, messages in exc.errors.items():
-            field = name if name in self.fields else None
-            for message in messages:
-                self.add_error(field, message)
 
 
 def _field(spec: dict) -> forms.Field:

@@ -1,13 +1,150 @@
-"""A run: one execution of a tool version for a user, from queued to a final state."""
+"""A tool's life: where it is filed (category, tags), what it is (versions) and its runs.
+
+The storefront (`store`) builds on these: reviews, favorites and reports point at a `Tool`.
+"""
 
 from __future__ import annotations
 
 import uuid
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from pgvector.django import VectorField
+
+EMBEDDING_DIM = 384  # all-MiniLM-L6-v2
+
+
+class Category(models.Model):
+    name = models.CharField(max_length=80, unique=True)
+    slug = models.SlugField(max_length=80, unique=True)
+    description = models.TextField(blank=True)
+    ordering = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["ordering", "name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("category", args=[self.slug])
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=40, unique=True)
+    slug = models.SlugField(max_length=40, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("tag", args=[self.slug])
+
+
+class Tool(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft"
+        PUBLISHED = "published"
+        REMOVED = "removed"
+
+    class Visibility(models.TextChoices):
+        PUBLIC = "public"
+        UNLISTED = "unlisted"
+        PRIVATE = "private"
+
+    name = models.CharField(max_length=80)
+    slug = models.SlugField(max_length=100, unique=True)
+    tagline = models.CharField(max_length=160, blank=True)
+    description = models.TextField(blank=True, help_text="Markdown")
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="tools"
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="tools")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tools"
+    )
+    icon = models.CharField(max_length=16, default="🤖", help_text="An emoji")
+    icon_image = models.ImageField(upload_to="tool-icons/", blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    visibility = models.CharField(
+        max_length=12, choices=Visibility.choices, default=Visibility.PUBLIC
+    )
+    featured = models.BooleanField(default=False)
+    forked_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="remixes"
+    )
+    current_version = models.ForeignKey(
+        "ToolVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    # Denormalised for listings; only ever changed with F() expressions (see services).
+    run_count = models.PositiveIntegerField(default=0)
+    review_count = models.PositiveIntegerField(default=0)
+    rating_sum = models.PositiveIntegerField(default=0)
+    search_vector = SearchVectorField(null=True, editable=False)
+    embedding = VectorField(dimensions=EMBEDDING_DIM, null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created"]
+        indexes = [
+            GinIndex(fields=["search_vector"]),
+            models.Index(fields=["status", "visibility"]),
+            # pg_trgm: typo-tolerant search and suggestions (the % and <% operators).
+            GinIndex(fields=["name"], name="tool_name_trgm", opclasses=["gin_trgm_ops"]),
+            GinIndex(fields=["tagline"], name="tool_tagline_trgm", opclasses=["gin_trgm_ops"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rating_sum__gte=0) & Q(review_count__gte=0) & Q(run_count__gte=0),
+                name="tool_counters_non_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("tool_detail", args=[self.slug])
+
+    @property
+    def average_rating(self) -> float | None:
+        return round(self.rating_sum / self.review_count, 2) if self.review_count else None
+
+    @property
+    def is_listed(self) -> bool:
+        return self.status == self.Status.PUBLISHED and self.visibility == self.Visibility.PUBLIC
+
+
+class ToolVersion(models.Model):
+    tool = models.ForeignKey(Tool, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    prompt_template = models.TextField()
+    system_prompt = models.TextField(blank=True)
+    input_schema = models.JSONField(default=list)
+    sampling_defaults = models.JSONField(default=dict, blank=True)
+    example_inputs = models.JSONField(default=list, blank=True)
+    changelog = models.CharField(max_length=200, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["tool", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["tool", "number"], name="toolversion_unique_number"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="toolversion_number_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tool.name} v{self.number}"
 
 
 class Run(models.Model):
@@ -25,16 +162,27 @@ class Run(models.Model):
         TIMEOUT = "timeout"
         ERROR = "error"
 
+    class ErrorCode(models.TextChoices):
+        """Why a run failed, for clients and the admin (`error` is the sentence for people)."""
+
+        MODEL_UNAVAILABLE = "model_unavailable"
+        PROMPT_TOO_LONG = "prompt_too_long"
+        ENGINE_BUSY = "engine_busy"
+        ENGINE_ERROR = "engine_error"
+        TIMEOUT = "timeout"
+        WORKER_LOST = "worker_lost"
+        TOO_MANY_ATTEMPTS = "too_many_attempts"
+
     FINAL_STATES = (State.SUCCEEDED, State.FAILED, State.CANCELLED)
     LIVE_STATES = (State.QUEUED, State.RUNNING)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # Both empty for a run of the base model itself (the OpenAI-compatible API, /v1/).
     tool = models.ForeignKey(
-        "store.Tool", on_delete=models.CASCADE, related_name="runs", null=True, blank=True
+        Tool, on_delete=models.CASCADE, related_name="runs", null=True, blank=True
     )
     version = models.ForeignKey(
-        "store.ToolVersion", on_delete=models.CASCADE, related_name="runs", null=True, blank=True
+        ToolVersion, on_delete=models.CASCADE, related_name="runs", null=True, blank=True
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="runs"
@@ -47,6 +195,7 @@ class Run(models.Model):
     state = models.CharField(max_length=12, choices=State.choices, default=State.QUEUED)
     finish_reason = models.CharField(max_length=12, choices=FinishReason.choices, blank=True)
     error = models.CharField(max_length=500, blank=True, help_text="Shown to the user")
+    error_code = models.CharField(max_length=40, choices=ErrorCode.choices, blank=True)
     prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
     completion_tokens = models.PositiveIntegerField(null=True, blank=True)
     queued_at = models.DateTimeField(auto_now_add=True)
@@ -111,6 +260,7 @@ class Run(models.Model):
             "state": self.state,
             "finish_reason": self.finish_reason,
             "error": self.error,
+            "error_code": self.error_code,
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
             "duration_s": None if self.duration_s is None else round(self.duration_s, 2),

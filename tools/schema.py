@@ -10,6 +10,8 @@ import math
 import re
 from typing import Any
 
+from core.errors import ApplicationError
+
 FIELD_TYPES = ("short_text", "long_text", "integer", "number", "choice", "boolean")
 KEYS = {
     "name",
@@ -29,12 +31,14 @@ TEXT_CAP = {"short_text": 500, "long_text": 8000}
 PLACEHOLDER_RE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
 
-class SchemaError(ValueError):
+class SchemaError(ApplicationError):
     """The schema (or inputs) break a rule; `errors` maps a field name or "__all__" to messages."""
 
-    def __init__(self, errors: dict[str, list[str]]):
-        self.errors = errors
-        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
+    code = "invalid_input"
+
+    def __init__(self, errors: dict[str, list[str]], *, code: str | None = None):
+        message = "; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items())
+        super().__init__(message, errors=errors, code=code)
 
 
 def _num(value: Any) -> bool:
@@ -84,38 +88,62 @@ def _field_problems(raw: dict) -> list[str]:
     ftype = raw.get("type")
     if ftype not in FIELD_TYPES:
         return problems + [f"type must be one of {', '.join(FIELD_TYPES)}"]
-    for text_key, cap in (("label", 80), ("help", 300)):
-        if text_key in raw and (not isinstance(raw[text_key], str) or len(raw[text_key]) > cap):
-            problems.append(f"{text_key} must be text of at most {cap} characters")
-    if "required" in raw and not isinstance(raw["required"], bool):
-        problems.append("required must be true or false")
-    if ftype in TEXT_CAP and "max_length" in raw:
-        ml = raw["max_length"]
-        if not isinstance(ml, int) or isinstance(ml, bool) or not 1 <= ml <= TEXT_CAP[ftype]:
-            problems.append(f"max_length must be a whole number from 1 to {TEXT_CAP[ftype]}")
-    if ftype in ("integer", "number"):
-        lo, hi = raw.get("min"), raw.get("max")
-        for bound_name, bound in (("min", lo), ("max", hi)):
-            if bound is not None and not _num(bound):
-                problems.append(f"{bound_name} must be a number")
-        if _num(lo) and _num(hi) and lo > hi:
-            problems.append("min must not be above max")
-    if ftype == "choice":
-        choices = raw.get("choices")
-        if (
-            not isinstance(choices, list)
-            or not choices
-            or not all(isinstance(c, str) and c.strip() and len(c) <= 100 for c in choices)
-        ):
-            problems.append("choices must be a non-empty list of short texts")
-        elif len(set(choices)) != len(choices) or len(choices) > 50:
-            problems.append("choices must be unique (50 at most)")
+    for check in (_common_problems, _text_problems, _number_problems, _choice_problems):
+        problems += check(raw, ftype)
     if not problems and raw.get("default") not in (None, ""):
         try:
             coerce_value(_clean_field(raw), raw["default"])
         except ValueError as exc:
             problems.append(f"default does not fit the field: {exc}")
     return problems
+
+
+def _common_problems(raw: dict, ftype: str) -> list[str]:
+    problems = []
+    for text_key, cap in (("label", 80), ("help", 300)):
+        if text_key in raw and (not isinstance(raw[text_key], str) or len(raw[text_key]) > cap):
+            problems.append(f"{text_key} must be text of at most {cap} characters")
+    if "required" in raw and not isinstance(raw["required"], bool):
+        problems.append("required must be true or false")
+    return problems
+
+
+def _text_problems(raw: dict, ftype: str) -> list[str]:
+    if ftype not in TEXT_CAP or "max_length" not in raw:
+        return []
+    ml = raw["max_length"]
+    if not isinstance(ml, int) or isinstance(ml, bool) or not 1 <= ml <= TEXT_CAP[ftype]:
+        return [f"max_length must be a whole number from 1 to {TEXT_CAP[ftype]}"]
+    return []
+
+
+def _number_problems(raw: dict, ftype: str) -> list[str]:
+    if ftype not in ("integer", "number"):
+        return []
+    lo, hi = raw.get("min"), raw.get("max")
+    problems = [
+        f"{name} must be a number"
+        for name, bound in (("min", lo), ("max", hi))
+        if bound is not None and not _num(bound)
+    ]
+    if _num(lo) and _num(hi) and lo > hi:
+        problems.append("min must not be above max")
+    return problems
+
+
+def _choice_problems(raw: dict, ftype: str) -> list[str]:
+    if ftype != "choice":
+        return []
+    choices = raw.get("choices")
+    if (
+        not isinstance(choices, list)
+        or not choices
+        or not all(isinstance(c, str) and c.strip() and len(c) <= 100 for c in choices)
+    ):
+        return ["choices must be a non-empty list of short texts"]
+    if len(set(choices)) != len(choices) or len(choices) > 50:
+        return ["choices must be unique (50 at most)"]
+    return []
 
 
 def _clean_field(raw: dict) -> dict:
@@ -142,35 +170,42 @@ def _clean_field(raw: dict) -> dict:
     return field
 
 
-def coerce_value(field: dict, value: Any) -> Any:
-    """Convert one submitted value to the field's type, or raise ValueError with a reason."""
-    ftype = field["type"]
-    if ftype in TEXT_CAP:
-        if not isinstance(value, str):
-            raise ValueError("expected text")
-        if len(value) > field.get("max_length", TEXT_CAP[ftype]):
-            raise ValueError(f"at most {field.get('max_length', TEXT_CAP[ftype])} characters")
+def _coerce_text(field: dict, value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("expected text")
+    cap = field.get("max_length", TEXT_CAP[field["type"]])
+    if len(value) > cap:
+        raise ValueError(f"at most {cap} characters")
+    return value
+
+
+def _coerce_boolean(field: dict, value: Any) -> bool:
+    if isinstance(value, bool):
         return value
-    if ftype == "boolean":
-        if isinstance(value, bool):
-            return value
-        if value in ("true", "on", "1", 1):
-            return True
-        if value in ("false", "off", "0", 0, ""):
-            return False
-        raise ValueError("expected true or false")
-    if ftype == "choice":
-        if value not in field["choices"]:
-            raise ValueError(f"must be one of: {', '.join(field['choices'])}")
-        return value
+    if value in ("true", "on", "1", 1):
+        return True
+    if value in ("false", "off", "0", 0, ""):
+        return False
+    raise ValueError("expected true or false")
+
+
+def _coerce_choice(field: dict, value: Any) -> str:
+    if value not in field["choices"]:
+        raise ValueError(f"must be one of: {', '.join(field['choices'])}")
+    return value
+
+
+def _coerce_number(field: dict, value: Any) -> int | float:
+    integer = field["type"] == "integer"
+    expected = "expected a whole number" if integer else "expected a number"
     if isinstance(value, bool):
         raise ValueError("expected a number")
     try:
-        number = int(value) if ftype == "integer" else float(value)
+        number = int(value) if integer else float(value)
     except (TypeError, ValueError, OverflowError):
-        raise ValueError("expected a whole number" if ftype == "integer" else "expected a number")
-    if ftype == "integer" and isinstance(value, float) and not value.is_integer():
-        raise ValueError("expected a whole number")
+        raise ValueError(expected)
+    if integer and isinstance(value, float) and not value.is_integer():
+        raise ValueError(expected)
     if not math.isfinite(number):
         raise ValueError("expected a finite number")
     if field.get("min") is not None and number < field["min"]:
@@ -178,6 +213,21 @@ def coerce_value(field: dict, value: Any) -> Any:
     if field.get("max") is not None and number > field["max"]:
         raise ValueError(f"must be at most {field['max']}")
     return number
+
+
+_COERCE = {
+    "short_text": _coerce_text,
+    "long_text": _coerce_text,
+    "boolean": _coerce_boolean,
+    "choice": _coerce_choice,
+    "integer": _coerce_number,
+    "number": _coerce_number,
+}
+
+
+def coerce_value(field: dict, value: Any) -> Any:
+    """Convert one submitted value to the field's type, or raise ValueError with a reason."""
+    return _COERCE[field["type"]](field, value)
 
 
 def validate_inputs(schema: list[dict], inputs: Any) -> dict:

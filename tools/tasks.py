@@ -58,12 +58,12 @@ def _warm_up(sender=None, **kwargs) -> None:
     """
     if not settings.GPTSTORE_ENGINE_WARMUP or not _consumes_inference(sender):
         return
-    from .engine import get_engine
     from .worker import supervisor
+    from .worker.engine import get_engine
 
     try:
         get_engine()
-    except Exception:  # noqa: BLE001 - the first run will report the failure to its user
+    except Exception:
         log.exception("engine warm-up failed")
         return
     supervisor.start()
@@ -72,8 +72,8 @@ def _warm_up(sender=None, **kwargs) -> None:
 
 @worker_shutdown.connect
 def _close_engine(**kwargs) -> None:
-    from .engine import close_engine
     from .worker import supervisor
+    from .worker.engine import close_engine
 
     supervisor.stop()
     close_engine()

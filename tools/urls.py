@@ -1,8 +1,21 @@
+"""A tool's life in pages: build and publish it (the builder), run it, read its runs."""
+
 from django.urls import path
 
 from . import views
+from .builder import views as builder
 
 urlpatterns = [
+    path("build/", builder.builder_new, name="builder_new"),
+    path("build-preview/", builder.builder_preview, name="builder_preview"),
+    path("build/<slug:slug>/", builder.builder_edit, name="builder_edit"),
+    path("build/<slug:slug>/test/", builder.builder_test, name="builder_test"),
+    path("t/<slug:slug>/publish/", builder.tool_publish, name="tool_publish"),
+    path("t/<slug:slug>/unpublish/", builder.tool_unpublish, name="tool_unpublish"),
+    path("t/<slug:slug>/delete/", builder.tool_delete, name="tool_delete"),
+    path("t/<slug:slug>/remix/", builder.tool_remix, name="tool_remix"),
+    path("t/<slug:slug>/versions/", builder.tool_versions, name="tool_versions"),
+    path("t/<slug:slug>/rollback/", builder.tool_rollback, name="tool_rollback"),
     path("t/<slug:slug>/run", views.run_new, name="run_new"),
     path("runs/", views.run_list, name="run_list"),
     path("runs/<uuid:run_id>/", views.run_detail, name="run_detail"),

@@ -21,12 +21,12 @@ from django.http import (
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from store.selectors import tools_visible_to
+from core.errors import ApplicationError, form_add_error
 
 from . import selectors, services, streams
 from .forms import run_form_for
 from .models import Run
-from .schema import SchemaError
+from .selectors import tools_visible_to
 
 EVENT_ID_RE = re.compile(r"^\d{1,20}-\d{1,20}$")
 
@@ -36,6 +36,19 @@ def _runnable_tool(request, slug):
     if tool.current_version is None:
         raise Http404("This tool has no published version.")
     return tool
+
+
+def run_from_form(form, *, tool, user, version=None) -> tuple[Run | None, int]:
+    """Start a run from a bound run form: (the run, 302), or (None, status) with the reason
+    shown on the form. The run page and the builder's Test panel both start runs this way."""
+    if form is None or not form.is_valid():
+        return None, 400
+    try:
+        run = services.run_create(tool=tool, user=user, inputs=form.inputs(), version=version)
+    except ApplicationError as exc:
+        form_add_error(form, exc)
+        return None, exc.status
+    return run, 302
 
 
 def run_new(request, slug):
@@ -49,27 +62,9 @@ def run_new(request, slug):
     if not request.user.is_authenticated:
         return redirect_to_login(tool.get_absolute_url())
     form = run_form_for(tool.current_version, data=request.POST)
-    status = 400
-    if form is not None and form.is_valid():
-        if not streams.ping():
-            form.add_error(
-                None,
-                "Runs are paused for a moment (the queue is unavailable). "
-                "Please try again shortly.",
-            )
-            status = 503
-        else:
-            try:
-                run = services.run_create(tool=tool, user=request.user, inputs=form.inputs())
-            except SchemaError as exc:
-                form.add_schema_errors(exc)
-            except services.RunLimitExceeded as exc:
-                form.add_error(None, str(exc))
-                status = 429
-            except services.RunError as exc:
-                form.add_error(None, str(exc))
-            else:
-                return redirect(run.get_absolute_url(), permanent=False)
+    run, status = run_from_form(form, tool=tool, user=request.user)
+    if run is not None:
+        return redirect(run.get_absolute_url(), permanent=False)
     return render(request, "tools/run_new.html", {"tool": tool, "run_form": form}, status=status)
 
 

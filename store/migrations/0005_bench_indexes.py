@@ -1,4 +1,4 @@
-"""Indexes for the catalog's hot reads (found with `python -m store.bench`, docs/bench-catalog.md).
+"""Indexes for the catalog's hot reads (found with `python -m bench.catalog`, docs/bench-catalog.md).
 
 Raw SQL on purpose: partial and covering indexes that the model state does not need to
 know about (so `makemigrations` stays quiet), all restricted to listed tools

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from store import selectors
+from tools import selectors as tool_selectors
 
 register = template.Library()
 
@@ -12,4 +12,4 @@ register = template.Library()
 @register.simple_tag
 def remixes_of(tool, limit: int = 10) -> list:
     """Listed remixes of `tool`: the "remixed as" links on its page (others are not shown)."""
-    return list(selectors.tools_listed().filter(forked_from=tool).order_by("-pk")[:limit])
+    return list(tool_selectors.tools_listed().filter(forked_from=tool).order_by("-pk")[:limit])

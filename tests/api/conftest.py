@@ -3,8 +3,8 @@ from django.core.cache import caches
 from rest_framework.test import APIClient
 
 from api.services import token_create
-from store import services
-from store.models import Category, Tool
+from tools import services as tool_services
+from tools.models import Category, Tool
 
 
 @pytest.fixture(autouse=True)
@@ -41,15 +41,15 @@ def category(db):
 
 
 def make_tool(author, name, *, publish=True, visibility=Tool.Visibility.PUBLIC, **kwargs):
-    tool = services.tool_create(author=author, name=name, visibility=visibility, **kwargs)
-    version = services.tool_version_create(
+    tool = tool_services.tool_create(author=author, name=name, visibility=visibility, **kwargs)
+    version = tool_services.tool_version_create(
         tool=tool,
         prompt_template="Rewrite: {{text}}",
         system_prompt="SECRET SYSTEM PROMPT",
         input_schema=[{"name": "text", "type": "long_text"}],
     )
     if publish:
-        services.tool_publish(tool=tool, version=version)
+        tool_services.tool_publish(tool=tool, version=version)
     tool.refresh_from_db()
     return tool
 

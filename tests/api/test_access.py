@@ -3,7 +3,8 @@
 import pytest
 from django.db.models import Sum
 
-from store.models import Review, Tool, ToolVersion
+from store.models import Review
+from tools.models import Tool, ToolVersion
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,8 @@
 
 import pytest
 
-from store.models import Resource, Tool
+from store.models import Resource
+from tools.models import Tool
 
 from .conftest import make_tool
 

@@ -15,12 +15,12 @@ from django.test import Client
 
 from api import openai as oa
 from api.services import token_create
-from store.services import tool_create, tool_publish, tool_version_create
-from tests import stack
+from bench import processes as stack
 from tests.api.conftest import make_tool
-from tests.tools.conftest import stack_env, web  # noqa: F401 - live-stack fixtures
-from tools import services as run_services
+from tests.helpers import wait_final
+from tests.tools.conftest import stack_env, web
 from tools.models import Run
+from tools.services import tool_create, tool_publish, tool_version_create
 
 TOOL_SCHEMA = [
     {"name": "text", "label": "Text", "type": "long_text"},
@@ -213,7 +213,7 @@ WORKER = "openai-worker"
 
 
 @pytest.fixture(scope="module")
-def worker(stack_env):  # noqa: F811
+def worker(stack_env):
     from tools import streams
 
     r = streams.client()
@@ -264,7 +264,7 @@ def collect(stream) -> tuple[str, list]:
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_live_errors(web, user):  # noqa: F811
+def test_live_errors(web, user):
     good = client_for(web, user)
     assert oa.base_model_id() in [m.id for m in good.models.list()]
     bad = openai.OpenAI(base_url=f"{web}/v1", api_key="gpts_abc_wrong", max_retries=0)
@@ -282,7 +282,7 @@ def test_live_errors(web, user):  # noqa: F811
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_live_base_model_chat(web, worker, user):  # noqa: F811
+def test_live_base_model_chat(web, worker, user):
     client = client_for(web, user)
     messages = [{"role": "user", "content": "Name three colors."}]
     done = client.chat.completions.create(
@@ -334,7 +334,7 @@ def test_live_base_model_chat(web, worker, user):  # noqa: F811
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_live_client_leaving_a_stream_cancels_its_run(web, worker, user):  # noqa: F811
+def test_live_client_leaving_a_stream_cancels_its_run(web, worker, user):
     _, secret = token_create(user=user, name="raw")
     body = {
         "model": "base",
@@ -353,13 +353,13 @@ def test_live_client_leaving_a_stream_cancels_its_run(web, worker, user):  # noq
         for line in resp.iter_lines():
             if '"content":"' in line and '"role"' not in line:
                 break  # some text arrived: hang up
-    run = run_services.wait_final(run_id, timeout=60)
+    run = wait_final(run_id, timeout=60)
     assert run.state == "cancelled" and run.completion_tokens < 400
 
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_live_tool_chat(web, worker, user, summarizer):  # noqa: F811
+def test_live_tool_chat(web, worker, user, summarizer):
     client = client_for(web, user)
     assert "tool:summarizer" in [m.id for m in client.models.list()]
     text = "The cat sat on the mat all day long."
@@ -386,7 +386,7 @@ def test_live_tool_chat(web, worker, user, summarizer):  # noqa: F811
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_live_stop_sequence_and_completions(web, worker, user):  # noqa: F811
+def test_live_stop_sequence_and_completions(web, worker, user):
     client = client_for(web, user)
     ask = {
         "model": "base",
@@ -425,7 +425,7 @@ def test_live_stop_sequence_and_completions(web, worker, user):  # noqa: F811
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_live_readme_examples_work_as_written(web, worker, user, summarizer, monkeypatch):  # noqa: F811
+def test_live_readme_examples_work_as_written(web, worker, user, summarizer, monkeypatch):
     """The README's API section, run against the live stack (its URL swapped in)."""
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     section = readme.split("\n## API\n", 1)[1]
@@ -443,5 +443,5 @@ def test_live_readme_examples_work_as_written(web, worker, user, summarizer, mon
         ).stdout
         assert "summarizer" in [t["slug"] for t in json.loads(out)["results"]]
     before = Run.objects.filter(user=user).count()
-    exec(compile(code.replace("http://127.0.0.1:8000", web), "README.md", "exec"), {})  # noqa: S102
+    exec(compile(code.replace("http://127.0.0.1:8000", web), "README.md", "exec"), {})
     assert Run.objects.filter(user=user, state="succeeded").count() == before + 2

@@ -2,7 +2,7 @@
 
 import pytest
 
-from store.models import Tool
+from tools.models import Tool
 
 pytestmark = pytest.mark.django_db
 

@@ -78,5 +78,5 @@ def _screenshot_if_failed(request, page) -> None:
         name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)[-120:]
         try:
             page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-        except Exception as exc:  # noqa: BLE001 - the test failure matters more
+        except Exception as exc:
             print(f"screenshot failed: {exc}")

@@ -11,9 +11,8 @@ from django.conf import settings
 from django.test import Client
 from playwright.sync_api import expect
 
-from store.models import Tool
-from tests import stack
-from tools.models import Run
+from bench import processes as stack
+from tools.models import Run, Tool
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

@@ -4,7 +4,8 @@ import pytest
 from django.core.management import call_command
 
 from store import services
-from store.models import Category, Tool
+from tools import services as tool_services
+from tools.models import Category, Tool
 
 _seq = itertools.count(1)
 
@@ -33,7 +34,7 @@ def make_tool(db, django_user_model):
         n = next(_seq)
         if author is None:
             author, _ = django_user_model.objects.get_or_create(username="maker")
-        tool = services.tool_create(
+        tool = tool_services.tool_create(
             author=author,
             name=name or f"Tool {n}",
             tagline=tagline,
@@ -42,13 +43,13 @@ def make_tool(db, django_user_model):
             tags=tags or [],
             visibility=visibility,
         )
-        version = services.tool_version_create(
+        version = tool_services.tool_version_create(
             tool=tool,
             prompt_template="Do this: {{text}}",
             input_schema=[{"name": "text", "label": "Text", "type": "short_text"}],
         )
         if status != Tool.Status.DRAFT:
-            services.tool_publish(tool=tool, version=version)
+            tool_services.tool_publish(tool=tool, version=version)
         if status == Tool.Status.REMOVED or fields:
             Tool.objects.filter(pk=tool.pk).update(
                 **({"status": status} if status == Tool.Status.REMOVED else {}), **fields
@@ -62,7 +63,7 @@ def make_tool(db, django_user_model):
 @pytest.fixture
 def demo(db):
     """The demo catalog (13 tools, resources, users, reviews), without embeddings."""
-    call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("load_demo", stdout=open("/dev/null", "w"))
 
 
 @pytest.fixture

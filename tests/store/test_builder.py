@@ -10,8 +10,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from store import selectors, services
-from store.models import Resource, Review, Tool, ToolVersion
-from tools.models import Run
+from store.models import Resource, Review
+from tools import selectors as tool_selectors
+from tools import services as tool_services
+from tools.models import Run, Tool, ToolVersion
 from tools.schema import SchemaError
 
 pytestmark = pytest.mark.django_db
@@ -60,8 +62,8 @@ def builder_post(**overrides) -> dict:
 
 @pytest.fixture
 def draft(user):
-    tool = services.tool_create(author=user, name="Draft Tool")
-    services.tool_draft_save(
+    tool = tool_services.tool_create(author=user, name="Draft Tool")
+    tool_services.tool_draft_save(
         tool=tool, prompt_template="Echo {{text}}", input_schema=TWO_FIELDS[:1]
     )
     return tool
@@ -69,11 +71,11 @@ def draft(user):
 
 @pytest.fixture
 def published(user):
-    tool = services.tool_create(author=user, name="Public Tool", tags=["alpha"])
-    services.tool_draft_save(
+    tool = tool_services.tool_create(author=user, name="Public Tool", tags=["alpha"])
+    tool_services.tool_draft_save(
         tool=tool, prompt_template="Echo {{text}}", input_schema=TWO_FIELDS[:1]
     )
-    services.tool_publish_head(tool=tool)
+    tool_services.tool_publish_head(tool=tool)
     tool.refresh_from_db()
     return tool
 
@@ -82,38 +84,38 @@ def published(user):
 
 
 def test_draft_edits_stay_one_version_until_published(user):
-    tool = services.tool_create(author=user, name="T")
-    v = services.tool_draft_save(
+    tool = tool_services.tool_create(author=user, name="T")
+    v = tool_services.tool_draft_save(
         tool=tool, prompt_template="A {{text}}", input_schema=TWO_FIELDS[:1]
     )
-    v2 = services.tool_draft_save(
+    v2 = tool_services.tool_draft_save(
         tool=tool, prompt_template="B {{text}}", input_schema=TWO_FIELDS[:1]
     )
     assert v.pk == v2.pk and v2.number == 1 and v2.prompt_template == "B {{text}}"
-    services.tool_publish_head(tool=tool, changelog="first")
+    tool_services.tool_publish_head(tool=tool, changelog="first")
     tool.refresh_from_db()
     assert tool.status == Tool.Status.PUBLISHED and tool.current_version.number == 1
     # An unchanged save of a published version makes nothing new.
-    same = services.tool_draft_save(
+    same = tool_services.tool_draft_save(
         tool=tool, prompt_template="B {{text}}", input_schema=TWO_FIELDS[:1]
     )
     assert same.pk == v.pk
     # A change starts version 2 (a draft); the published one is untouched.
-    v3 = services.tool_draft_save(
+    v3 = tool_services.tool_draft_save(
         tool=tool, prompt_template="C {{text}}", input_schema=TWO_FIELDS[:1]
     )
     assert v3.number == 2
     tool.refresh_from_db()
     assert tool.current_version.number == 1
     assert ToolVersion.objects.get(pk=v.pk).prompt_template == "B {{text}}"
-    services.tool_publish_head(tool=tool, changelog="better")
+    tool_services.tool_publish_head(tool=tool, changelog="better")
     tool.refresh_from_db()
     assert tool.current_version.number == 2 and tool.current_version.changelog == "better"
 
 
 def test_tool_build_is_atomic(user):
     with pytest.raises(SchemaError):
-        services.tool_build(
+        tool_services.tool_build(
             author=user,
             tool=None,
             tool_fields={"name": "Broken"},
@@ -126,7 +128,7 @@ def test_tool_build_is_atomic(user):
 def test_tool_update_refuses_protected_fields(published):
     for field in ("author", "status", "featured", "run_count", "slug"):
         with pytest.raises(TypeError):
-            services.tool_update(tool=published, **{field: None})
+            tool_services.tool_update(tool=published, **{field: None})
 
 
 def test_api_tool_update_is_the_store_one(published):
@@ -142,45 +144,45 @@ def test_unpublish_delete_and_runs_stay_readable(published, other_user, client):
     run = Run.objects.create(
         tool=published, version=published.current_version, user=other_user, prompt="p"
     )
-    services.tool_unpublish(tool=published)
+    tool_services.tool_unpublish(tool=published)
     published.refresh_from_db()
     assert published.status == Tool.Status.DRAFT
-    assert not selectors.tools_visible_to(other_user).filter(pk=published.pk).exists()
-    services.tool_delete(tool=published)
+    assert not tool_selectors.tools_visible_to(other_user).filter(pk=published.pk).exists()
+    tool_services.tool_delete(tool=published)
     published.refresh_from_db()
     assert published.status == Tool.Status.REMOVED
-    assert not selectors.tools_visible_to(published.author).filter(pk=published.pk).exists()
+    assert not tool_selectors.tools_visible_to(published.author).filter(pk=published.pk).exists()
     client.force_login(other_user)
     resp = client.get(reverse("run_detail", args=[run.pk]))
     assert resp.status_code == 200 and "v1" in resp.content.decode()
 
 
 def test_remix_copies_into_a_draft(published, other_user):
-    copy = services.tool_remix(tool=published, user=other_user)
+    copy = tool_services.tool_remix(tool=published, user=other_user)
     assert copy.author == other_user and copy.status == Tool.Status.DRAFT
     assert copy.forked_from == published and copy.current_version is None
-    head = services.tool_head_version(copy)
+    head = tool_services.tool_head_version(copy)
     assert head.number == 1 and head.prompt_template == published.current_version.prompt_template
     assert list(copy.tags.values_list("name", flat=True)) == ["alpha"]
 
 
 def test_remix_refused_for_private_or_draft(draft, published, other_user):
-    with pytest.raises(services.ToolError):
-        services.tool_remix(tool=draft, user=other_user)
+    with pytest.raises(tool_services.ToolError):
+        tool_services.tool_remix(tool=draft, user=other_user)
     Tool.objects.filter(pk=published.pk).update(visibility=Tool.Visibility.PRIVATE)
     published.refresh_from_db()
-    with pytest.raises(services.ToolError):
-        services.tool_remix(tool=published, user=other_user)
+    with pytest.raises(tool_services.ToolError):
+        tool_services.tool_remix(tool=published, user=other_user)
 
 
 def test_rollback_makes_a_new_current_version(published):
-    services.tool_draft_save(
+    tool_services.tool_draft_save(
         tool=published, prompt_template="New {{text}}", input_schema=TWO_FIELDS[:1]
     )
-    services.tool_publish_head(tool=published)
+    tool_services.tool_publish_head(tool=published)
     published.refresh_from_db()
     v1 = published.versions.get(number=1)
-    new = services.tool_rollback(tool=published, version=v1)
+    new = tool_services.tool_rollback(tool=published, version=v1)
     published.refresh_from_db()
     assert new.number == 3 and published.current_version == new
     assert new.prompt_template == v1.prompt_template and "version 1" in new.changelog
@@ -257,7 +259,7 @@ def test_undeclared_placeholder_then_fixed(client, user):
     tool = Tool.objects.get(author=user)
     assert resp["Location"].startswith(reverse("builder_edit", args=[tool.slug]))
     assert tool.status == Tool.Status.DRAFT and tool.current_version is None
-    head = services.tool_head_version(tool)
+    head = tool_services.tool_head_version(tool)
     assert [f["name"] for f in head.input_schema] == ["text", "tone"]
     assert head.input_schema[1]["choices"] == ["plain", "fun"]
     assert head.sampling_defaults == {"temperature": 0.5, "max_new_tokens": 64}
@@ -283,7 +285,7 @@ def test_tricky_templates_are_literal_or_refused(client, user, template, saved):
     if not saved:
         assert "undeclared fields: {{__class__}}" in resp.content.decode()
         return
-    head = services.tool_head_version(Tool.objects.get(author=user))
+    head = tool_services.tool_head_version(Tool.objects.get(author=user))
     values = {"text": "{0.__dict__} %s {{tone}} {{__class__}}", "tone": "fun"}
     out = render(head.prompt_template, values)
     assert values["text"] in out  # user text is never interpreted
@@ -316,7 +318,7 @@ def test_reorder_and_delete_fields(client, user):
         }
     )
     assert client.post(reverse("builder_new"), data).status_code == 302
-    head = services.tool_head_version(Tool.objects.get(author=user))
+    head = tool_services.tool_head_version(Tool.objects.get(author=user))
     assert [f["name"] for f in head.input_schema] == ["tone", "text"]
 
 
@@ -546,7 +548,7 @@ def test_personal_pages_need_login(client, user, other_user, admin_user, name, m
 
 
 def test_deleted_tool_is_gone_for_its_author_but_not_staff(client, published, admin_user):
-    services.tool_delete(tool=published)
+    tool_services.tool_delete(tool=published)
     client.force_login(published.author)
     assert client.get(reverse("builder_edit", args=[published.slug])).status_code == 404
     assert client.get(reverse("tool_detail", args=[published.slug])).status_code == 404
@@ -566,8 +568,8 @@ def test_csrf_enforced_on_builder_posts(user, published):
 
 
 def test_tool_page_buttons_and_remix_links(client, published, other_user):
-    copy = services.tool_remix(tool=published, user=other_user)
-    services.tool_publish_head(tool=copy)
+    copy = tool_services.tool_remix(tool=published, user=other_user)
+    tool_services.tool_publish_head(tool=copy)
     client.force_login(published.author)
     html = client.get(published.get_absolute_url()).content.decode()
     assert reverse("builder_edit", args=[published.slug]) in html
@@ -586,12 +588,12 @@ def test_builder_test_panel_runs_the_draft_version(client, draft, monkeypatch):
     from tools import streams
 
     monkeypatch.setattr(streams, "ping", lambda: True)
-    monkeypatch.setattr(run_services, "run_enqueue", lambda **kw: True)
+    monkeypatch.setattr(run_services.runs, "run_enqueue", lambda **kw: True)
     client.force_login(draft.author)
     resp = client.post(reverse("builder_test", args=[draft.slug]), {"in-text": "hello"})
     assert resp.status_code == 302
     run = Run.objects.get()
-    assert run.version == services.tool_head_version(draft) and run.prompt == "Echo hello"
+    assert run.version == tool_services.tool_head_version(draft) and run.prompt == "Echo hello"
     html = client.get(resp["Location"]).content.decode()
     assert 'id="run-output"' in html and "/static/js/run.js" in html
     assert reverse("run_events", args=[run.pk]) in html
@@ -607,10 +609,10 @@ def test_builder_test_panel_field_errors(client, draft, monkeypatch):
 
 
 def test_versions_page_and_rollback(client, published):
-    services.tool_draft_save(
+    tool_services.tool_draft_save(
         tool=published, prompt_template="V2 {{text}}", input_schema=TWO_FIELDS[:1]
     )
-    services.tool_publish_head(tool=published, changelog="second")
+    tool_services.tool_publish_head(tool=published, changelog="second")
     client.force_login(published.author)
     html = client.get(reverse("tool_versions", args=[published.slug])).content.decode()
     assert "v2" in html and "second" in html and "Roll back to v1" in html
@@ -682,8 +684,8 @@ def test_rating_trend_and_chart(published, other_user, django_user_model):
 
 
 def test_dashboard_lists_only_own_live_tools(client, published, draft, other_user):
-    mine = services.tool_create(author=other_user, name="Not Yours")
-    services.tool_delete(tool=draft)
+    mine = tool_services.tool_create(author=other_user, name="Not Yours")
+    tool_services.tool_delete(tool=draft)
     client.force_login(published.author)
     html = client.get(reverse("dashboard")).content.decode()
     assert published.name in html and mine.name not in html and draft.name not in html

@@ -7,8 +7,8 @@ import os
 import httpx
 import pytest
 
-from store import embedded
-from tests import stack
+from bench import processes as stack
+from ops import embedded
 
 pytestmark = pytest.mark.slow
 
@@ -20,7 +20,7 @@ def test_web_survives_a_postgresql_restart(tmp_path):
         env = {
             **os.environ,
             "DATABASE_URL": embedded.postgres_url(tmp_path),
-            "DJANGO_SETTINGS_MODULE": "store.settings.test",
+            "DJANGO_SETTINGS_MODULE": "config.settings.test",
             "DB_POOL_SIZE": "2",
             "PYTHONUNBUFFERED": "1",
         }

@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-from store import embedded
+from config import connections
+from ops import embedded
 
 
 def test_redis_start_stop_with_stale_pid_file(tmp_path):
@@ -55,10 +56,10 @@ def test_postgres_restarts_over_stale_postmaster_pid(tmp_path):
 
 def test_celery_url_translation():
     assert (
-        embedded.celery_url("unix:///x/redis.sock?db=1")
+        connections.celery_url("unix:///x/redis.sock?db=1")
         == "redis+socket:///x/redis.sock?virtual_host=1"
     )
-    assert embedded.celery_url("redis://h:6379/0") == "redis://h:6379/0"
+    assert connections.celery_url("redis://h:6379/0") == "redis://h:6379/0"
 
 
 def test_unreachable_urls_give_one_clear_message(tmp_path):
@@ -73,7 +74,7 @@ def test_manage_py_with_unreachable_database_url_prints_one_line():
         "REDIS_URL": "redis://127.0.0.1:1/0",
     }
     proc = subprocess.run(
-        [sys.executable, "-m", "store.run"], env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "ops.run"], env=env, capture_output=True, text=True, timeout=60
     )
     assert proc.returncode == 1
     assert "PostgreSQL is not reachable at DATABASE_URL" in proc.stdout

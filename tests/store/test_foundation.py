@@ -7,14 +7,16 @@ from django.core.management import call_command
 from django.db import IntegrityError, connection, connections, transaction
 
 from store import services
-from store.models import Resource, Review, Tool
+from store.models import Resource, Review
+from tools import services as tool_services
+from tools.models import Tool
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def tool(user):
-    return services.tool_create(author=user, name="Echo", tagline="Says it back")
+    return tool_services.tool_create(author=user, name="Echo", tagline="Says it back")
 
 
 def test_runs_on_postgresql_with_extensions():
@@ -48,18 +50,18 @@ def test_profile_created_with_user(django_user_model):
 
 
 def test_tool_version_numbers_and_publish(tool):
-    v1 = services.tool_version_create(
+    v1 = tool_services.tool_version_create(
         tool=tool,
         prompt_template="Say {{text}}",
         input_schema=[{"name": "text", "type": "short_text"}],
     )
-    v2 = services.tool_version_create(
+    v2 = tool_services.tool_version_create(
         tool=tool,
         prompt_template="Repeat {{text}}",
         input_schema=[{"name": "text", "type": "short_text"}],
     )
     assert (v1.number, v2.number) == (1, 2)
-    services.tool_publish(tool=tool, version=v1)
+    tool_services.tool_publish(tool=tool, version=v1)
     tool.refresh_from_db()
     assert tool.status == Tool.Status.PUBLISHED and tool.current_version == v1
 
@@ -68,7 +70,7 @@ def test_tool_version_refuses_undeclared_placeholder(tool):
     from tools.schema import SchemaError
 
     with pytest.raises(SchemaError) as err:
-        services.tool_version_create(
+        tool_services.tool_version_create(
             tool=tool,
             prompt_template="Say {{text}} in {{lang}}",
             input_schema=[{"name": "text", "type": "short_text"}],
@@ -96,14 +98,14 @@ def test_review_of_own_tool_refused(tool, user):
 
 @pytest.mark.django_db(transaction=True)
 def test_twenty_threads_increment_run_count_exactly(user):
-    tool = services.tool_create(author=user, name="Counter")
+    tool = tool_services.tool_create(author=user, name="Counter")
     barrier = threading.Barrier(20)
     errors = []
 
     def bump():
         try:
             barrier.wait()
-            services.tool_run_count_increment(tool_id=tool.pk)
+            tool_services.tool_run_count_increment(tool_id=tool.pk)
         except Exception as exc:  # surfaced below
             errors.append(exc)
         finally:
@@ -153,7 +155,7 @@ def test_production_settings_pass_deploy_checks():
     inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env = {
         **inherited,
-        "DJANGO_SETTINGS_MODULE": "store.settings.prod",
+        "DJANGO_SETTINGS_MODULE": "config.settings.prod",
         "SECRET_KEY": "a-long-random-production-secret-" + "x" * 40,
         "ALLOWED_HOSTS": "store.example.com",
     }

@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from store.models import Tool
+from tools.models import Tool
 
 pytestmark = pytest.mark.django_db
 

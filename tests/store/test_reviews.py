@@ -5,7 +5,8 @@ from django.db import connection
 from django.urls import reverse
 
 from store import services
-from store.models import Favorite, Report, Review, ReviewVote, Tool
+from store.models import Favorite, Report, Review, ReviewVote
+from tools.models import Tool
 
 pytestmark = pytest.mark.django_db
 

@@ -4,8 +4,9 @@ from django.urls import reverse
 
 from store import search as search_mod
 from store import services
-from store.models import Resource, Tool
+from store.models import Resource
 from store.search import SearchParams, rrf_merge, search
+from tools.models import Tool
 
 pytestmark = pytest.mark.django_db
 

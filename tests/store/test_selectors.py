@@ -4,7 +4,8 @@ import pytest
 from django.utils import timezone
 
 from store import selectors, services
-from store.models import Tool
+from tools import services as tool_services
+from tools.models import Run, Tool
 
 pytestmark = pytest.mark.django_db
 
@@ -28,28 +29,17 @@ def test_bayesian_top_rated_beats_one_lone_five(make_tool, django_user_model):
     assert lone_bayes < 5
 
 
-def test_trending_falls_back_to_run_count(make_tool, monkeypatch):
-    a, b = make_tool("A"), make_tool("B")
-    Tool.objects.filter(pk=a.pk).update(run_count=3)
-    Tool.objects.filter(pk=b.pk).update(run_count=9)
-    monkeypatch.setattr(selectors, "_run_model_and_time_field", lambda: (None, None))
-    assert [t.name for t in selectors.tools_trending()] == ["B", "A"]
-
-
 def test_trending_counts_only_last_week_runs(make_tool, user):
-    run_model, time_field = selectors._run_model_and_time_field()
-    if run_model is None:
-        pytest.skip("tools.models.Run is not there yet")
     old, fresh, hidden = make_tool("Old"), make_tool("Fresh"), make_tool("Hidden")
     Tool.objects.filter(pk=old.pk).update(run_count=100)
 
     def runs(tool, n, age_days):
         for _ in range(n):
-            run = run_model.objects.create(
+            run = Run.objects.create(
                 tool=tool, version=tool.current_version, user=user, prompt="x"
             )
             when = timezone.now() - timedelta(days=age_days)
-            run_model.objects.filter(pk=run.pk).update(**{time_field: when})
+            Run.objects.filter(pk=run.pk).update(queued_at=when)
 
     runs(old, 5, age_days=30)
     runs(fresh, 2, age_days=1)
@@ -97,16 +87,13 @@ def test_similar_tools_without_embeddings_use_tags(make_tool):
 
 def test_an_authors_own_runs_are_not_popularity(make_tool, user, django_user_model):
     """Neither trending nor the run count moves when authors run their own tools."""
-    run_model, _ = selectors._run_model_and_time_field()
-    if run_model is None:
-        pytest.skip("tools.models.Run is not there yet")
     fan = django_user_model.objects.create_user("fan")
     mine, liked = make_tool("Mine", author=user), make_tool("Liked", author=user)
     for _ in range(5):
-        run_model.objects.create(tool=mine, version=mine.current_version, user=user, prompt="x")
-        services.tool_run_count_increment(tool_id=mine.pk, runner_id=user.pk)
-    run_model.objects.create(tool=liked, version=liked.current_version, user=fan, prompt="x")
-    services.tool_run_count_increment(tool_id=liked.pk, runner_id=fan.pk)
+        Run.objects.create(tool=mine, version=mine.current_version, user=user, prompt="x")
+        tool_services.tool_run_count_increment(tool_id=mine.pk, runner_id=user.pk)
+    Run.objects.create(tool=liked, version=liked.current_version, user=fan, prompt="x")
+    tool_services.tool_run_count_increment(tool_id=liked.pk, runner_id=fan.pk)
     assert [t.name for t in selectors.tools_trending()] == ["Liked"]
     mine.refresh_from_db()
     liked.refresh_from_db()

@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 
 from store import selectors, services
-from store.models import Tool
 from store.search import SearchParams, search
+from tools.models import Tool
 
 pytestmark = pytest.mark.django_db
 

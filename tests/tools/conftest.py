@@ -5,9 +5,9 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from store.services import tool_create, tool_publish, tool_version_create
-from tests import stack
+from bench import processes as stack
 from tools import streams
+from tools.services import tool_create, tool_publish, tool_version_create
 
 SCHEMA = [
     {"name": "topic", "label": "Topic", "type": "short_text", "max_length": 200},

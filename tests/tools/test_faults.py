@@ -6,8 +6,9 @@ import time
 
 import pytest
 
-from store import embedded
-from tests import stack
+from bench import processes as stack
+from ops import embedded
+from tests.helpers import wait_final
 from tests.tools.conftest import SCHEMA
 from tools import services, streams
 from tools.models import Run
@@ -106,5 +107,5 @@ def test_redis_restart_loses_no_queued_run(spawn_worker, client, user, make_tool
     spawn_worker("fault-c")
     settings.GPTSTORE_REQUEUE_AFTER = 0
     assert services.run_reconcile()["requeued"] == 1  # only the run enqueued during the outage
-    runs = [services.wait_final(r.pk, timeout=120) for r in [*before, during]]
+    runs = [wait_final(r.pk, timeout=120) for r in [*before, during]]
     assert [r.state for r in runs] == ["succeeded"] * 4

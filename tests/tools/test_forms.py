@@ -55,7 +55,7 @@ def test_run_page_shows_field_errors_and_enqueues_nothing(client, user, tool, mo
     from tools import services
 
     sent = []
-    monkeypatch.setattr(services, "run_enqueue", lambda **kw: sent.append(kw))
+    monkeypatch.setattr(services.runs, "run_enqueue", lambda **kw: sent.append(kw))
     client.force_login(user)
     resp = client.post(f"/t/{tool.slug}/run", {"in-topic": "", "in-count": "7"})
     assert resp.status_code == 400
@@ -74,7 +74,7 @@ def test_anonymous_sees_sign_in_and_cannot_post(client, tool):
 
 
 def test_hidden_tools_are_404(client, user, make_tool):
-    from store.models import Tool
+    from tools.models import Tool
 
     tool = make_tool(slug="secret")
     Tool.objects.filter(pk=tool.pk).update(visibility=Tool.Visibility.PRIVATE)

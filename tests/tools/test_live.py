@@ -5,7 +5,8 @@ import time
 
 import pytest
 
-from tests import stack
+from bench import processes as stack
+from tests.helpers import wait_final
 from tests.tools.conftest import SCHEMA, csrf_token, http_client
 from tools import services
 from tools.models import Run
@@ -110,7 +111,7 @@ def test_sixteen_runs_at_once_are_batched(worker, user, django_user_model, make_
     runs = [
         services.run_create(tool=tool, user=user, inputs={"topic": f"topic {i}"}) for i in range(16)
     ]
-    final = [services.wait_final(run.pk, timeout=180) for run in runs]
+    final = [wait_final(run.pk, timeout=180) for run in runs]
     assert [r.state for r in final] == ["succeeded"] * 16
     assert all(r.output for r in final)
     metrics = engine_metrics()[WORKER]

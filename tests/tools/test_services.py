@@ -33,7 +33,7 @@ def test_run_create_stores_and_enqueues_after_commit(user, tool, redis_client):
 
 def test_invalid_inputs_store_and_enqueue_nothing(user, tool, monkeypatch):
     sent = []
-    monkeypatch.setattr(services, "run_enqueue", lambda **kw: sent.append(kw))
+    monkeypatch.setattr(services.runs, "run_enqueue", lambda **kw: sent.append(kw))
     with pytest.raises(SchemaError) as exc:
         services.run_create(tool=tool, user=user, inputs={"topic": "", "count": 9, "evil": 1})
     assert set(exc.value.errors) == {"topic", "count", "evil"}

@@ -8,7 +8,7 @@ import time
 import httpx
 import pytest
 
-from tests import stack
+from bench import processes as stack
 from tests.tools.conftest import FakeResult, http_client, login_cookies, make_run
 from tools import services, streams
 

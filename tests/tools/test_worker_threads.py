@@ -42,5 +42,5 @@ print(json.dumps(seen))
 
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one CPU: no OpenMP pool to free")
 def test_task_postrun_frees_the_task_threads_openmp_pool():
-    seen = run_json(SCRIPT, DJANGO_SETTINGS_MODULE="store.settings.test")
+    seen = run_json(SCRIPT, DJANGO_SETTINGS_MODULE="config.settings.test")
     assert seen["after"] < seen["before"]

@@ -3,7 +3,9 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from store import demo, services
-from store.models import Category, Resource, Tool
+from store.models import Resource
+from tools import services as tool_services
+from tools.models import Category, Tool
 
 
 class Command(BaseCommand):
@@ -31,7 +33,7 @@ class Command(BaseCommand):
         for spec in demo.TOOLS:
             if Tool.objects.filter(slug=spec["slug"]).exists():
                 continue
-            tool = services.tool_create(
+            tool = tool_services.tool_create(
                 author=users["ada"],
                 name=spec["name"],
                 slug=spec["slug"],
@@ -41,7 +43,7 @@ class Command(BaseCommand):
                 tags=spec["tags"],
                 icon=spec["icon"],
             )
-            version = services.tool_version_create(
+            version = tool_services.tool_version_create(
                 tool=tool,
                 prompt_template=spec["template"],
                 system_prompt=spec["system"],
@@ -50,7 +52,7 @@ class Command(BaseCommand):
                 sampling_defaults={"temperature": 0.3, "max_new_tokens": 200},
                 changelog="First version",
             )
-            services.tool_publish(tool=tool, version=version)
+            tool_services.tool_publish(tool=tool, version=version)
             if spec.get("featured"):
                 Tool.objects.filter(pk=tool.pk).update(featured=True)
             new_tools += 1
@@ -60,7 +62,7 @@ class Command(BaseCommand):
                 continue
             res = Resource.objects.create(
                 title=title,
-                slug=services.unique_slug(Resource, title),
+                slug=tool_services.unique_slug(Resource, title),
                 url=url,
                 kind=kind,
                 description=desc,

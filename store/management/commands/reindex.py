@@ -1,7 +1,8 @@
 from django.core.management.base import BaseCommand
 
 from store import services
-from store.models import Resource, Tool
+from store.models import Resource
+from tools.models import Tool
 
 
 class Command(BaseCommand):

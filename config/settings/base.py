@@ -1,0 +1,240 @@
+"""Settings shared by every environment; operators change them through the environment."""
+
+from pathlib import Path
+
+import environ
+
+from config.connections import VAR_DIR, celery_url, default_postgres_url, default_redis_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DEBUG = env.bool("DEBUG", default=False)
+SECRET_KEY = env.str(
+    "SECRET_KEY", default="dev-only-insecure-key-change-me-in-production-0123456789"
+)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# Without DATABASE_URL / REDIS_URL the project uses its embedded servers under var/
+# (started by `make run`, the test suite, or `python -m ops.embedded up`).
+DATABASE_URL = env.str("DATABASE_URL", default="") or default_postgres_url()
+REDIS_URL = env.str("REDIS_URL", default="") or default_redis_url()
+
+DATABASES = {"default": env.db_url_config(DATABASE_URL)}
+# Under ASGI persistent connections are never reused (Django's docs), so each process keeps a
+# psycopg pool instead: opening a connection per request made 16 concurrent run POSTs ~40%
+# slower (docs/bench-stack.md). DB_POOL_SIZE=0 turns pooling off (then CONN_MAX_AGE applies).
+DB_POOL_SIZE_DEFAULT = 10
+DB_POOL_SIZE = env.int("DB_POOL_SIZE", default=DB_POOL_SIZE_DEFAULT)
+DATABASES["default"]["CONN_MAX_AGE"] = 0 if DB_POOL_SIZE else env.int("CONN_MAX_AGE", default=0)
+# With a pool, Django passes this on as the pool's check on checkout: a PostgreSQL restart
+# must not hand out dead connections.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
+if DB_POOL_SIZE:
+    DATABASES["default"]["OPTIONS"]["pool"] = {
+        "min_size": 1,
+        "max_size": DB_POOL_SIZE,
+        "timeout": 10,  # waiting longer than this for a free connection is an error
+    }
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "store",
+    "tools",
+    "api",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.middleware.ContentSecurityPolicyMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "store.context_processors.site",
+            ],
+        },
+    },
+]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "home"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "staticfiles"
+MEDIA_URL = "media/"
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1_000_000)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 1_000_000
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="GPT Store <noreply@localhost>")
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "gptstore",
+    }
+}
+
+# --- API ------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.auth.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    "DEFAULT_PARSER_CLASSES": [
+        "api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.Pagination",
+    "PAGE_SIZE": 20,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.AnonThrottle", "api.throttling.UserThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("API_ANON_RATE", default="60/minute"),
+        "user": env.str("API_USER_RATE", default="600/minute"),
+    },
+    "DEFAULT_SCHEMA_CLASS": "api.schema.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "GPT Store API",
+    "DESCRIPTION": "Tools, catalog, reviews and runs. Authenticate with a personal API token "
+    "(`Authorization: Bearer gpts_...`) or, in the browser, the session.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.add_run_events",
+    ],
+}
+API_THROTTLE_CACHE = "default"
+
+# --- Celery ---------------------------------------------------------------------------------
+CELERY_BROKER_URL = celery_url(REDIS_URL)
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {"tools.run_execute": {"queue": "inference"}}
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_ACKS_LATE = False  # only idempotent tasks opt in
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("RUN_SOFT_TIME_LIMIT", default=300)
+CELERY_TASK_TIME_LIMIT = env.int("RUN_HARD_TIME_LIMIT", default=330)
+# Above the hard limit, so a slow run is never handed to a second worker while alive.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 300}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TASK_ROUTES["tools.run_reconcile"] = {"queue": "default"}
+# A broker outage must fail a publish quickly (the reconciler re-enqueues later), not hang.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+CELERY_BEAT_SCHEDULE = {
+    "tools-run-reconcile": {
+        "task": "tools.run_reconcile",
+        "schedule": env.float("GPTSTORE_RECONCILE_EVERY", default=30.0),
+        "options": {"expires": 60},
+    },
+}
+
+# --- Inference ------------------------------------------------------------------------------
+# Empty: the default SmolLM2-135M-Instruct. Else a local Hugging Face folder or a cached hub id.
+GPTSTORE_MODEL = env.str("GPTSTORE_MODEL", default="")
+GPTSTORE_DEVICE = env.str("GPTSTORE_DEVICE", default="")  # "", "cpu", "cuda", "cuda:1"
+GPTSTORE_DTYPE = env.str("GPTSTORE_DTYPE", default="")  # "", "float32", "bfloat16", "float16"
+GPTSTORE_MODEL_CACHE = env.str("GPTSTORE_MODEL_CACHE", default=str(VAR_DIR / "models"))
+GPTSTORE_MAX_BATCH = env.int("GPTSTORE_MAX_BATCH", default=32)
+GPTSTORE_MAX_QUEUE = env.int("GPTSTORE_MAX_QUEUE", default=256)
+GPTSTORE_MAX_NEW_TOKENS = env.int("GPTSTORE_MAX_NEW_TOKENS", default=512)
+GPTSTORE_MAX_PROMPT_TOKENS = env.int("GPTSTORE_MAX_PROMPT_TOKENS", default=1536)
+GPTSTORE_MAX_LIVE_RUNS_PER_USER = env.int("GPTSTORE_MAX_LIVE_RUNS_PER_USER", default=4)
+GPTSTORE_STREAM_TTL = env.int("GPTSTORE_STREAM_TTL", default=24 * 3600)
+# A worker refreshes a lease per running run; a run whose lease lapsed lost its worker.
+GPTSTORE_RUN_LEASE_TTL = env.int("GPTSTORE_RUN_LEASE_TTL", default=15)
+GPTSTORE_RUN_MAX_ATTEMPTS = env.int("GPTSTORE_RUN_MAX_ATTEMPTS", default=3)
+# Queued runs older than this whose broker message is gone are enqueued again.
+GPTSTORE_REQUEUE_AFTER = env.int("GPTSTORE_REQUEUE_AFTER", default=60)
+# Build the engine when an inference worker starts, not on its first run.
+GPTSTORE_ENGINE_WARMUP = env.bool("GPTSTORE_ENGINE_WARMUP", default=True)
+# Nice value added to the engine's threads in a worker: web and task threads stay responsive.
+GPTSTORE_ENGINE_NICE = env.int("GPTSTORE_ENGINE_NICE", default=10)
+# After a run's first words, streamed text is sent to Redis (and so to viewers) at most this
+# often: fewer, larger events cost the web, Redis and the browser less per token.
+GPTSTORE_STREAM_FLUSH_MS = env.int("GPTSTORE_STREAM_FLUSH_MS", default=50)
+GPTSTORE_SSE_KEEPALIVE = env.float("GPTSTORE_SSE_KEEPALIVE", default=15.0)  # seconds
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+}

@@ -1,0 +1,38 @@
+import os
+
+from .base import *
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# Tests share the embedded PostgreSQL (Django makes its own test_ database) but use
+# Redis database 1, so a running `make run` stack never picks up a test's tasks.
+from config.connections import celery_url, default_redis_url
+
+from .base import env
+
+# The test process connects without a pool: pytest-django drops the test database at the
+# end, and a pool would still hold sessions in it. Servers started by bench/processes.py set
+# DB_POOL_SIZE and run pooled, as deployed.
+if "DB_POOL_SIZE" not in os.environ:
+    DB_POOL_SIZE = 0
+    DATABASES["default"]["OPTIONS"].pop("pool", None)
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+REDIS_URL = env.str("REDIS_URL", default="") or default_redis_url(db=1)
+CACHES = {"default": {**CACHES["default"], "LOCATION": REDIS_URL}}
+CELERY_BROKER_URL = celery_url(REDIS_URL)
+
+# Throttles are tested on their own; elsewhere they must not interfere. Their counters live
+# in local memory so clearing them never flushes the shared Redis database.
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,
+    "DEFAULT_THROTTLE_RATES": {"anon": "100000/minute", "user": "100000/minute"},
+}
+API_THROTTLE_CACHE = "api-throttle"
+CACHES = {**CACHES, "api-throttle": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -1,0 +1,23 @@
+"""Root URLs: each app mounts its own; the admin, health check and media live here."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.static import serve
+
+from . import views
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", include("api.urls")),
+    path("v1/", include("api.openai_urls")),
+    path("settings/", include("api.web_urls")),
+    path("healthz", views.healthz, name="healthz"),
+    path("", include("store.urls")),
+    path("", include("tools.urls")),
+    path(
+        f"{settings.MEDIA_URL.strip('/')}/<path:path>",
+        serve,
+        {"document_root": settings.MEDIA_ROOT},
+    ),
+]

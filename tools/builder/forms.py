@@ -1,0 +1,302 @@
+"""Forms of the tool builder. They parse and bound input; the rules of a valid tool live in
+`tools.schema` (called by the services), whose messages are mapped back onto these forms.
+
+Only the fields listed here can change: author, status, featured and counters are not form
+fields, so posting them does nothing (mass assignment).
+"""
+
+from __future__ import annotations
+
+import json
+
+from django import forms
+from django.conf import settings
+from django.core.validators import MaxValueValidator
+from django.forms import formset_factory
+
+from ..models import Category, Tool
+from ..schema import FIELD_TYPES, MAX_FIELDS, SchemaError
+
+TYPE_LABELS = {
+    "short_text": "Short text",
+    "long_text": "Long text",
+    "integer": "Whole number",
+    "number": "Number",
+    "choice": "Choice",
+    "boolean": "Yes / no",
+}
+MAX_TAGS = 8
+TEXT_CAP = 8000
+DESCRIPTION_CAP = 10_000
+
+
+class ToolBuilderForm(forms.Form):
+    name = forms.CharField(max_length=80)
+    tagline = forms.CharField(max_length=160, required=False)
+    description = forms.CharField(
+        max_length=DESCRIPTION_CAP,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="Markdown. No images or HTML; links are allowed.",
+    )
+    category = forms.ModelChoiceField(queryset=Category.objects.all(), required=False)
+    tags = forms.CharField(
+        max_length=400, required=False, help_text=f"Comma-separated, {MAX_TAGS} at most."
+    )
+    icon = forms.CharField(max_length=16, required=False, initial="🤖", help_text="An emoji.")
+    visibility = forms.ChoiceField(
+        choices=Tool.Visibility.choices,
+        initial=Tool.Visibility.PUBLIC,
+        help_text="Public tools are listed and searchable; unlisted ones open by link only; "
+        "private ones only for you. A draft is only ever visible to you.",
+    )
+    system_prompt = forms.CharField(
+        max_length=TEXT_CAP, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    prompt_template = forms.CharField(
+        max_length=TEXT_CAP,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="Use {{field_name}} for each input field.",
+    )
+    temperature = forms.FloatField(min_value=0.0, max_value=2.0, required=False, initial=0.7)
+    max_new_tokens = forms.IntegerField(
+        min_value=1, required=False, label="Max tokens", initial=256
+    )
+    example_inputs = forms.CharField(
+        max_length=20_000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text='A JSON list of example inputs, e.g. [{"text": "Hello"}].',
+    )
+    changelog = forms.CharField(
+        max_length=200, required=False, help_text="What changed in this version (one line)."
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        cap = settings.GPTSTORE_MAX_NEW_TOKENS
+        field = self.fields["max_new_tokens"]
+        field.max_value = cap
+        field.validators.append(MaxValueValidator(cap))
+        field.widget.attrs["max"] = cap
+        field.help_text = f"1 to {cap} (the server's limit)."
+
+    def clean_tags(self) -> list[str]:
+        names = [t.strip() for t in self.cleaned_data["tags"].split(",") if t.strip()]
+        if len(names) > MAX_TAGS:
+            raise forms.ValidationError(f"At most {MAX_TAGS} tags.")
+        if any(len(n) > 40 for n in names):
+            raise forms.ValidationError("Tags have 40 characters at most.")
+        return names
+
+    def clean_example_inputs(self) -> list:
+        raw = self.cleaned_data["example_inputs"].strip()
+        if not raw:
+            return []
+        try:
+            value = json.loads(raw)
+        except ValueError as exc:
+            raise forms.ValidationError(f"Not valid JSON: {exc}") from exc
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            raise forms.ValidationError("Write a list of objects, one per example.")
+        if len(value) > 10:
+            raise forms.ValidationError("At most 10 examples.")
+        return value
+
+    def tool_fields(self) -> dict:
+        d = self.cleaned_data
+        return {
+            "name": d["name"].strip(),
+            "tagline": d["tagline"].strip(),
+            "description": d["description"],
+            "category": d["category"],
+            "icon": d["icon"].strip() or "🤖",
+            "visibility": d["visibility"],
+        }
+
+    def version_fields(self, input_schema: list[dict]) -> dict:
+        d = self.cleaned_data
+        sampling = {}
+        if d.get("temperature") is not None:
+            sampling["temperature"] = d["temperature"]
+        if d.get("max_new_tokens") is not None:
+            sampling["max_new_tokens"] = d["max_new_tokens"]
+        return {
+            "prompt_template": d["prompt_template"],
+            "system_prompt": d["system_prompt"],
+            "input_schema": input_schema,
+            "sampling_defaults": sampling,
+            "example_inputs": d["example_inputs"],
+            "changelog": d["changelog"].strip(),
+        }
+
+    @classmethod
+    def initial_for(cls, tool: Tool, version) -> dict:
+        initial = {
+            "name": tool.name,
+            "tagline": tool.tagline,
+            "description": tool.description,
+            "category": tool.category_id,
+            "tags": ", ".join(tool.tags.values_list("name", flat=True)),
+            "icon": tool.icon,
+            "visibility": tool.visibility,
+        }
+        if version is not None:
+            sampling = version.sampling_defaults or {}
+            initial.update(
+                {
+                    "system_prompt": version.system_prompt,
+                    "prompt_template": version.prompt_template,
+                    "temperature": sampling.get("temperature"),
+                    "max_new_tokens": sampling.get("max_new_tokens"),
+                    "example_inputs": json.dumps(version.example_inputs, ensure_ascii=False)
+                    if version.example_inputs
+                    else "",
+                }
+            )
+        return initial
+
+
+class InputFieldForm(forms.Form):
+    """One input field of the tool. Type-specific settings are ignored for other types."""
+
+    name = forms.CharField(max_length=40, help_text="a-z, 0-9 and _; used as {{name}}.")
+    label = forms.CharField(max_length=80, required=False)
+    type = forms.ChoiceField(choices=[(t, TYPE_LABELS[t]) for t in FIELD_TYPES])
+    required = forms.BooleanField(required=False, initial=True)
+    default = forms.CharField(max_length=500, required=False)
+    help = forms.CharField(max_length=300, required=False, label="Help text")
+    max_length = forms.IntegerField(required=False, min_value=1, label="Max length")
+    min = forms.FloatField(required=False, label="Min")
+    max = forms.FloatField(required=False, label="Max")
+    choices = forms.CharField(
+        max_length=5000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One choice per line.",
+    )
+
+    def to_schema(self) -> dict:
+        """The schema dict of this field; validation is left to tools.schema."""
+        d = self.cleaned_data
+        ftype = d["type"]
+        field = {
+            "name": d["name"].strip(),
+            "label": d["label"].strip(),
+            "type": ftype,
+            "required": bool(d["required"]),
+            "help": d["help"].strip(),
+        }
+        if not field["label"]:
+            field.pop("label")
+        if ftype in ("short_text", "long_text") and d.get("max_length") is not None:
+            field["max_length"] = d["max_length"]
+        if ftype in ("integer", "number"):
+            for bound in ("min", "max"):
+                value = d.get(bound)
+                if value is not None:
+                    field[bound] = int(value) if float(value).is_integer() else value
+        if ftype == "choice":
+            field["choices"] = [c.strip() for c in d["choices"].splitlines() if c.strip()]
+        default = d["default"]
+        if default != "":
+            field["default"] = _typed_default(ftype, default)
+        return field
+
+    @staticmethod
+    def initial_from_schema(spec: dict) -> dict:
+        return {
+            "name": spec.get("name", ""),
+            "label": spec.get("label", ""),
+            "type": spec.get("type", "short_text"),
+            "required": spec.get("required", True),
+            "default": "" if spec.get("default") is None else _default_text(spec["default"]),
+            "help": spec.get("help", ""),
+            "max_length": spec.get("max_length"),
+            "min": spec.get("min"),
+            "max": spec.get("max"),
+            "choices": "\n".join(spec.get("choices", [])),
+        }
+
+
+def _typed_default(ftype: str, text: str):
+    """The default as its field's type when it parses; else the text (the schema refuses it)."""
+    text = text.strip()
+    try:
+        if ftype == "integer":
+            return int(text)
+        if ftype == "number":
+            return float(text)
+    except ValueError:
+        return text
+    if ftype == "boolean":
+        return text.lower() in ("true", "yes", "on", "1")
+    return text
+
+
+def _default_text(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+BaseInputFieldFormSet = formset_factory(
+    InputFieldForm,
+    extra=0,
+    can_delete=True,
+    can_order=True,
+    max_num=MAX_FIELDS,
+    validate_max=True,
+    absolute_max=MAX_FIELDS + 5,
+)
+
+
+class InputFieldFormSet(BaseInputFieldFormSet):
+    def kept_forms(self) -> list[InputFieldForm]:
+        """The fields the author keeps, in their chosen order (after is_valid()): deleted
+        rows and untouched new rows are left out."""
+        return list(self.ordered_forms)
+
+    def schema(self) -> list[dict]:
+        return [f.to_schema() for f in self.kept_forms()]
+
+    def add_schema_errors(self, exc: SchemaError, form: forms.Form) -> None:
+        """Put tools.schema messages next to the field they are about."""
+        kept = self.kept_forms()
+        by_name = {f.cleaned_data.get("name", "").strip(): f for f in kept}
+        for key, messages in exc.errors.items():
+            target = None
+            if key in by_name:
+                target = by_name[key]
+            elif key.startswith("field ") and key[6:].isdigit():
+                i = int(key[6:]) - 1
+                target = kept[i] if 0 <= i < len(kept) else None
+            for message in messages:
+                if key in ("prompt_template",):
+                    form.add_error("prompt_template", message)
+                elif key == "sampling_defaults":
+                    form.add_error(None, message)
+                elif target is not None:
+                    target.add_error(None, message)
+                    self._schema_errors.append(f"{key}: {message}")
+                else:
+                    form.add_error(None, message if key == "__all__" else f"{key}: {message}")
+
+    def full_clean(self):
+        self._schema_errors: list[str] = []
+        super().full_clean()
+
+    @property
+    def schema_errors(self) -> list[str]:
+        return getattr(self, "_schema_errors", [])
+
+
+def input_field_formset(data=None, *, schema: list[dict] | None = None) -> InputFieldFormSet:
+    initial = [InputFieldForm.initial_from_schema(s) for s in (schema or [])]
+    return InputFieldFormSet(data, initial=None if data is not None else initial, prefix="fields")
+
+
+class PublishForm(forms.Form):
+    visibility = forms.ChoiceField(choices=Tool.Visibility.choices, widget=forms.RadioSelect)
+    changelog = forms.CharField(max_length=200, required=False)

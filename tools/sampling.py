@@ -1,0 +1,83 @@
+"""Sampling: the ranges a tool or a request may choose from, the defaults, and the
+parameters a run is given. The one place these numbers live."""
+
+from __future__ import annotations
+
+import random
+
+from django.conf import settings
+
+from .schema import SchemaError
+
+# What creators and clients may set, and the ranges they may set it in.
+SAMPLING_RANGES = {"temperature": (0.0, 2.0), "top_p": (0.0, 1.0), "max_new_tokens": (1, 4096)}
+DEFAULT_MAX_NEW_TOKENS = 256
+DEFAULT_TEMPERATURE = 0.7
+DEFAULT_TOP_P = 1.0
+
+
+def clean_sampling(defaults: dict) -> dict:
+    if not isinstance(defaults, dict):
+        raise SchemaError({"sampling_defaults": ["must be an object"]})
+    clean, errors = {}, []
+    for key, value in defaults.items():
+        if key not in SAMPLING_RANGES:
+            errors.append(f"unknown setting {key!r}")
+            continue
+        lo, hi = SAMPLING_RANGES[key]
+        if isinstance(value, bool) or not isinstance(value, int | float) or not lo <= value <= hi:
+            errors.append(f"{key} must be between {lo} and {hi}")
+            continue
+        clean[key] = int(value) if key == "max_new_tokens" else float(value)
+    if errors:
+        raise SchemaError({"sampling_defaults": errors})
+    return clean
+
+
+def sampling_for(*, version, overrides: dict | None = None) -> dict:
+    """The sampling parameters a run uses: tool defaults, then overrides, capped server-side."""
+    chosen = {**(version.sampling_defaults or {}), **clean_sampling(overrides or {})}
+    cap = settings.GPTSTORE_MAX_NEW_TOKENS
+    return {
+        "temperature": float(chosen.get("temperature", DEFAULT_TEMPERATURE)),
+        "top_p": float(chosen.get("top_p", DEFAULT_TOP_P)) or DEFAULT_TOP_P,
+        "max_new_tokens": max(
+            1, min(int(chosen.get("max_new_tokens", DEFAULT_MAX_NEW_TOKENS)), cap)
+        ),
+        "seed": random.randrange(2**31),
+    }
+
+
+def api_sampling(
+    *,
+    max_tokens: int | None = None,
+    temperature: float | None = None,
+    top_p: float | None = None,
+    seed: int | None = None,
+    stop: list[str] | None = None,
+) -> dict:
+    """Sampling values of an OpenAI-style request (already validated), for the run's
+    `sampling` field; absent values are left out."""
+    out: dict = {}
+    if max_tokens is not None:
+        out["max_new_tokens"] = max(1, min(int(max_tokens), settings.GPTSTORE_MAX_NEW_TOKENS))
+    if temperature is not None:
+        out["temperature"] = float(temperature)
+    if top_p is not None:
+        out["top_p"] = float(top_p)
+    if seed is not None:
+        out["seed"] = int(seed)
+    if stop:
+        out["stop"] = list(stop)
+    return out
+
+
+def base_sampling(overrides: dict | None = None) -> dict:
+    """The parameters of a run of the base model itself (no tool), before overrides."""
+    return {
+        "temperature": DEFAULT_TEMPERATURE,
+        "top_p": DEFAULT_TOP_P,
+        "max_new_tokens": min(DEFAULT_MAX_NEW_TOKENS, settings.GPTSTORE_MAX_NEW_TOKENS),
+        "seed": random.randrange(2**31),
+        **(overrides or {}),
+    }

@@ -1,0 +1,75 @@
+"""Reads for tools and runs: who may see which, and a user's runs."""
+
+from __future__ import annotations
+
+from asgiref.sync import sync_to_async
+from django.db import connection
+from django.db.models import Q, QuerySet
+
+from ..models import Run, Tool
+
+
+def tools_listed() -> QuerySet[Tool]:
+    """Published, public tools: the only ones that appear in lists, search and counts."""
+    return Tool.objects.filter(
+        status=Tool.Status.PUBLISHED, visibility=Tool.Visibility.PUBLIC
+    ).select_related("category", "author__profile", "current_version")
+
+
+def tools_visible_to(user) -> QuerySet[Tool]:
+    """Tools a user may open by URL: listed and unlisted ones, plus their own."""
+    qs = Tool.objects.select_related("category", "author__profile", "current_version")
+    visible = Q(status=Tool.Status.PUBLISHED) & ~Q(visibility=Tool.Visibility.PRIVATE)
+    if user is not None and user.is_authenticated:
+        if user.is_staff:
+            return qs
+        visible |= Q(author=user) & ~Q(status=Tool.Status.REMOVED)
+    return qs.filter(visible)
+
+
+def runs_of(user) -> QuerySet[Run]:
+    """A user's own runs, newest first (the history page)."""
+    if user is None or not user.is_authenticated:
+        return Run.objects.none()
+    return Run.objects.filter(user=user).select_related("tool", "version").order_by("-queued_at")
+
+
+def runs_readable_by(user) -> QuerySet[Run]:
+    """Runs a user may read: their own, and anyone's shared runs."""
+    visible = Q(shared=True)
+    if user is not None and user.is_authenticated:
+        visible |= Q(user=user)
+    return Run.objects.filter(visible).select_related("tool", "version")
+
+
+def queue_position(run: Run) -> int | None:
+    """1 for the next queued run to start; None once the run left the queue."""
+    if run.state != Run.State.QUEUED:
+        return None
+    ahead = Run.objects.filter(state=Run.State.QUEUED, queued_at__lt=run.queued_at).count()
+    return ahead + 1
+
+
+async def aqueue_position(run: Run) -> int | None:
+    if run.state != Run.State.QUEUED:
+        return None
+    ahead = await Run.objects.filter(state=Run.State.QUEUED, queued_at__lt=run.queued_at).acount()
+    return ahead + 1
+
+
+def close_connection() -> None:
+    """Hand this thread's (or request's) database connection back to the pool before a long
+    wait. Inside a transaction (a test's) it stays."""
+    if not connection.in_atomic_block:
+        connection.close()
+
+
+async def release_connection() -> None:
+    """`close_connection` for async code.
+
+    Under ASGI every request has a connection of its own until its response ends, and an
+    event stream lasts as long as its run: without this, open streams held all the pooled
+    connections and the next page view waited for one (10 s, then an error).
+    """
+    # The connection is looked up in the sync thread, in the context that used it.
+    await sync_to_async(close_connection)()

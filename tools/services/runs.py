@@ -1,0 +1,206 @@
+"""Writes for runs from the web side: create (capped per user), enqueue, cancel, share.
+
+Life of a run: `run_create` (web) stores it `queued` and enqueues the task after commit;
+`run_execute` (worker, `execution.py`) claims it, streams the engine's text to Redis and
+stores the result once; `run_cancel` (web) stops it; `run_reconcile` (beat) re-enqueues lost
+queued runs and fails runs whose worker died.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from functools import partial
+
+import redis
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from core.errors import ApplicationError
+
+from .. import streams
+from ..models import Run, Tool, ToolVersion
+from ..prompt_tokens import count_prompt_tokens
+from ..sampling import base_sampling, sampling_for
+from ..schema import SchemaError, normalize_schema, render, validate_inputs
+
+log = logging.getLogger(__name__)
+
+
+class RunError(ApplicationError):
+    """A run cannot be created or changed; the message is meant for the user."""
+
+    code = "run_refused"
+
+
+class RunLimitExceeded(RunError):
+    code = "too_many_live_runs"
+    status = 429
+
+
+class RunsPaused(RunError):
+    """The queue (Redis) does not answer: nothing is stored, so nothing is half-started."""
+
+    code = "runs_paused"
+    status = 503
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Runs are paused for a moment (the queue is unavailable). Please try again shortly."
+        )
+
+
+def run_create(
+    *,
+    tool: Tool,
+    user,
+    inputs: dict,
+    version: ToolVersion | None = None,
+    sampling: dict | None = None,
+    extra_sampling: dict | None = None,
+    model: str = "",
+) -> Run:
+    """Validate, render and store a queued run; the task is enqueued after commit.
+
+    `extra_sampling` (the OpenAI-compatible API) sets `seed` and `stop` after the tool's
+    defaults; see `api_sampling`. Raises SchemaError (field errors: nothing stored),
+    RunLimitExceeded or RunError.
+    """
+    version = version or tool.current_version
+    if version is None or version.tool_id != tool.pk:
+        raise RunError("This tool has no published version to run yet.")
+    if user is None or not user.is_authenticated:
+        raise RunError("Sign in to run tools.")
+    schema = normalize_schema(version.input_schema)
+    clean = validate_inputs(schema, inputs)
+    prompt = render(version.prompt_template, clean)
+    system = version.system_prompt or ""
+    n_tokens = count_prompt_tokens(system, prompt)
+    cap = settings.GPTSTORE_MAX_PROMPT_TOKENS
+    if n_tokens > cap:
+        raise SchemaError(
+            {
+                "__all__": [
+                    f"The prompt is too long: about {n_tokens} tokens, the limit is {cap}. "
+                    "Shorten your inputs."
+                ]
+            }
+        )
+    params = sampling_for(version=version, overrides=sampling)
+    params.update(extra_sampling or {})
+    return _run_insert_capped(
+        user=user,
+        tool=tool,
+        version=version,
+        inputs=clean,
+        system_prompt=system,
+        prompt=prompt,
+        sampling=params,
+        model=model,
+    )
+
+
+def _run_insert_capped(*, user, **fields) -> Run:
+    """Insert a queued run unless the user is at the live-run cap; enqueue after commit."""
+    if not streams.ping():
+        raise RunsPaused()
+    limit = settings.GPTSTORE_MAX_LIVE_RUNS_PER_USER
+    with transaction.atomic():
+        # The user's row lock serialises this user's concurrent creates, so the count below
+        # and the insert are one atomic step: never more than `limit` live runs.
+        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+        live = Run.objects.filter(user=user, state__in=Run.LIVE_STATES).count()
+        if live >= limit:
+            raise RunLimitExceeded(
+                f"You already have {live} runs in progress and the limit is {limit}. "
+                "Wait for one to finish, or cancel one, then try again."
+            )
+        run = Run.objects.create(user=user, task_id=str(uuid.uuid4()), **fields)
+        transaction.on_commit(partial(run_enqueue, run_id=run.id, task_id=run.task_id))
+    return run
+
+
+def run_create_base(
+    *,
+    user,
+    messages: list[dict] | None = None,
+    prompt: str | None = None,
+    sampling: dict | None = None,
+    model: str = "",
+) -> Run:
+    """Store a queued run of the base model itself (no tool): chat `messages`, or a raw
+    `prompt` sent without a chat template. Same cap, queue and worker path as `run_create`.
+
+    Raises SchemaError (prompt too long), RunLimitExceeded or RunError.
+    """
+    if user is None or not user.is_authenticated:
+        raise RunError("Sign in to run the model.")
+    if (messages is None) == (prompt is None):
+        raise RunError("Give either messages or a prompt.")
+    if messages is not None:
+        system = "\n\n".join(m["content"] for m in messages if m.get("role") == "system")
+        text = "\n\n".join(m["content"] for m in messages if m.get("role") != "system")
+        n_tokens = count_prompt_tokens(system, text) + 4 * len(messages)
+    else:
+        system, text = "", prompt
+        n_tokens = count_prompt_tokens("", prompt)
+    cap = settings.GPTSTORE_MAX_PROMPT_TOKENS
+    if n_tokens > cap:
+        raise SchemaError(
+            {"__all__": [f"The prompt is too long: about {n_tokens} tokens, the limit is {cap}."]}
+        )
+    params = base_sampling(sampling)
+    return _run_insert_capped(
+        user=user,
+        inputs={},
+        system_prompt=system,
+        prompt=text,
+        messages=messages,
+        raw_prompt=messages is None,
+        sampling=params,
+        model=model,
+    )
+
+
+def run_enqueue(*, run_id, task_id: str | None = None) -> bool:
+    """Send the task; on a broker failure log it and leave the run to the reconciler."""
+    from ..tasks import run_execute
+
+    try:
+        run_execute.apply_async(args=[str(run_id)], task_id=task_id or str(uuid.uuid4()))
+        streams.client().set(streams.enqueued_key(run_id), "1", ex=7 * 24 * 3600)
+    except Exception:
+        log.exception("could not enqueue run %s; the reconciler will retry", run_id)
+        return False
+    return True
+
+
+def run_cancel(*, run: Run) -> Run:
+    """Cancel a queued run at once, or ask the worker to stop a running one (partial kept)."""
+    now = timezone.now()
+    done = Run.objects.filter(pk=run.pk, state=Run.State.QUEUED).update(
+        state=Run.State.CANCELLED,
+        finish_reason=Run.FinishReason.CANCELLED,
+        finished_at=now,
+    )
+    run.refresh_from_db()
+    if done:
+        publish_final(run)
+    elif run.state == Run.State.RUNNING:
+        streams.request_cancel(run.pk)
+    return run
+
+
+def run_share(*, run: Run, shared: bool) -> Run:
+    Run.objects.filter(pk=run.pk).update(shared=shared)
+    run.shared = shared
+    return run
+
+
+def publish_final(run: Run) -> None:
+    try:
+        streams.publish(run.pk, {"type": "final", **run.totals(), "output": run.output})
+    except redis.RedisError:
+        log.warning("could not publish the final event of run %s", run.pk)

@@ -1,0 +1,141 @@
+"""Writes to tools: create, edit, publish, unpublish, delete, count runs.
+
+Every change to what a tool shows sends `tools.signals.tool_changed`, so the storefront can
+refresh its search index without this app knowing about search.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.text import slugify
+
+from core.errors import ApplicationError
+
+from ..models import Category, Tag, Tool, ToolVersion
+from ..schema import SchemaError
+from ..signals import tool_changed
+
+TOOL_FIELDS = ("name", "tagline", "description", "category", "icon", "visibility")
+
+
+class ToolError(ApplicationError):
+    """A builder action is not allowed in the tool's current state; the message is for users."""
+
+    code = "tool_state"
+
+
+def unique_slug(model, text: str, *, max_length: int = 90) -> str:
+    base = slugify(text)[:max_length].strip("-") or "item"
+    slug, n = base, 2
+    while model.objects.filter(slug=slug).exists():
+        slug = f"{base}-{n}"
+        n += 1
+    return slug
+
+
+def tags_resolve(*, names: list[str]) -> list[Tag]:
+    tags = []
+    for name in names:
+        name = name.strip().lower()[:40]
+        slug = slugify(name)
+        if not slug:
+            continue
+        tag, _ = Tag.objects.get_or_create(slug=slug, defaults={"name": name})
+        if tag not in tags:
+            tags.append(tag)
+    return tags
+
+
+@transaction.atomic
+def tool_create(
+    *,
+    author: AbstractBaseUser,
+    name: str,
+    tagline: str = "",
+    description: str = "",
+    category: Category | None = None,
+    tags: list[str] | None = None,
+    icon: str = "🤖",
+    visibility: str = Tool.Visibility.PUBLIC,
+    slug: str | None = None,
+    forked_from: Tool | None = None,
+) -> Tool:
+    tool = Tool.objects.create(
+        author=author,
+        name=name,
+        slug=slug or unique_slug(Tool, name),
+        tagline=tagline,
+        description=description,
+        category=category,
+        icon=icon or "🤖",
+        visibility=visibility,
+        forked_from=forked_from,
+    )
+    if tags:
+        tool.tags.set(tags_resolve(names=tags))
+    tool_changed.send(sender=Tool, tool=tool)
+    return tool
+
+
+@transaction.atomic
+def tool_publish(*, tool: Tool, version: ToolVersion | None = None) -> Tool:
+    version = version or tool.versions.order_by("-number").first()
+    if version is None or version.tool_id != tool.pk:
+        raise SchemaError({"__all__": ["A tool needs a version before it can be published."]})
+    tool.current_version = version
+    tool.status = Tool.Status.PUBLISHED
+    tool.published_at = tool.published_at or timezone.now()
+    tool.save(update_fields=["current_version", "status", "published_at", "updated"])
+    return tool
+
+
+def tool_run_count_increment(*, tool_id: int, runner_id: int | None = None) -> None:
+    """Count a finished run. An author trying their own tool does not make it popular."""
+    qs = Tool.objects.filter(pk=tool_id)
+    if runner_id is not None:
+        qs = qs.exclude(author_id=runner_id)
+    # F() makes the database do the addition, so concurrent runs never lose a count.
+    qs.update(run_count=F("run_count") + 1)
+
+
+@transaction.atomic
+def tool_update(*, tool: Tool, tags: list[str] | None = None, **fields) -> Tool:
+    """Edit a tool's own fields (never author, status, featured, slug or counters)."""
+    unknown = set(fields) - set(TOOL_FIELDS)
+    if unknown:
+        raise TypeError(f"tool_update() cannot set {', '.join(sorted(unknown))}")
+    if "visibility" in fields and fields["visibility"] not in Tool.Visibility.values:
+        raise ToolError("Choose public, unlisted or private.")
+    for name, value in fields.items():
+        setattr(tool, name, value)
+    if "icon" in fields:
+        tool.icon = tool.icon or "🤖"
+    if fields:
+        tool.save(update_fields=[*fields, "updated"])
+    if tags is not None:
+        tool.tags.set(tags_resolve(names=tags))
+    tool_changed.send(sender=Tool, tool=tool)
+    return tool
+
+
+@transaction.atomic
+def tool_unpublish(*, tool: Tool) -> Tool:
+    """Back to draft: only the author sees it; its versions and runs stay."""
+    if tool.status != Tool.Status.PUBLISHED:
+        raise ToolError("Only a published tool can be unpublished.")
+    tool.status = Tool.Status.DRAFT
+    tool.save(update_fields=["status", "updated"])
+    return tool
+
+
+@transaction.atomic
+def tool_delete(*, tool: Tool) -> Tool:
+    """Soft delete: the tool disappears for everyone (staff excepted); runs made with it stay
+    readable to their owners (runs do not depend on the tool being visible)."""
+    tool.status = Tool.Status.REMOVED
+    tool.featured = False
+    tool.save(update_fields=["status", "featured", "updated"])
+    return tool
