@@ -9,4 +9,4 @@ class ApiConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the OpenAPI description of the Bearer scheme with drf-spectacular.
-        from . import auth
+        from . import auth  # noqa: F401 - imported for that side effect

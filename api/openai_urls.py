@@ -2,12 +2,12 @@
 
 from django.urls import path, re_path
 
-from . import openai
+from .openai import views
 
 urlpatterns = [
-    path("models", openai.models, name="openai-models"),
-    re_path(r"^models/(?P<model_id>.+)$", openai.model_detail, name="openai-model"),
-    path("chat/completions", openai.chat_completions, name="openai-chat-completions"),
-    path("completions", openai.completions, name="openai-completions"),
-    re_path(r"", openai.not_found),  # last: unknown /v1/ paths answer JSON, not HTML
+    path("models", views.models, name="openai-models"),
+    re_path(r"^models/(?P<model_id>.+)$", views.model_detail, name="openai-model"),
+    path("chat/completions", views.chat_completions, name="openai-chat-completions"),
+    path("completions", views.completions, name="openai-completions"),
+    re_path(r"", views.not_found),  # last: unknown /v1/ paths answer JSON, not HTML
 ]

@@ -1,42 +1,34 @@
 """The runs API: create, list your own, retrieve, cancel, and the live event stream.
-Every write is a call to tools.services; the stream is tools' own SSE view."""
+Every write is a call to tools.services, whose errors DRF's handler (core.errors) answers;
+the stream is tools' own SSE view."""
 
 from __future__ import annotations
 
+import uuid
+
 import django_filters
 from asgiref.sync import sync_to_async
-from django.http import JsonResponse
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import AuthenticationFailed, ValidationError
+from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.errors import ApplicationError
 from tools import selectors as run_selectors
 from tools import services as run_services
-from tools import streams
 from tools import views as run_views
 from tools.models import Run
 from tools.schema import SchemaError
 
 from . import serializers
 from .auth import BearerTokenAuthentication
+from .errors import error_response
 from .schema import DETAIL_ERROR
-
-
-class TooManyLiveRuns(APIException):
-    status_code = status.HTTP_429_TOO_MANY_REQUESTS
-    default_code = "too_many_live_runs"
-
-    def __init__(self, detail: str, wait: int = 5):
-        super().__init__(detail)
-        self.wait = wait  # DRF's handler turns `wait` into Retry-After
-
-
-class QueueUnavailable(APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "Runs are paused for a moment (the queue is unavailable). Try again shortly."
-    default_code = "queue_unavailable"
 
 
 class RunFilter(django_filters.FilterSet):
@@ -62,15 +54,13 @@ class RunViewSet(
     filterset_class = RunFilter
     permission_classes = [permissions.IsAuthenticated]
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Run]:
         return run_selectors.runs_of(self.request.user)
 
-    def get_object(self):
+    def get_object(self) -> Run:
         try:
             return super().get_object()
         except (ValueError, ValidationError):  # not a UUID: simply not found
-            from django.http import Http404
-
             raise Http404
 
     @extend_schema(
@@ -84,14 +74,12 @@ class RunViewSet(
             ),
         },
     )
-    def create(self, request, *args, **kwargs):
+    def create(self, request: Request, *args, **kwargs) -> Response:
         body = serializers.RunCreateSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
         tool = body.validated_data["tool"]
         if tool.current_version is None:
             raise ValidationError({"tool": ["This tool has no published version to run yet."]})
-        if not streams.ping():
-            raise QueueUnavailable()
         try:
             run = run_services.run_create(
                 tool=tool,
@@ -100,36 +88,33 @@ class RunViewSet(
                 sampling=body.validated_data.get("sampling") or None,
             )
         except SchemaError as exc:
+            # Its keys are the tool's field names, inside the request's `inputs`: nested
+            # under it, as DRF reports a nested serializer's errors.
             raise ValidationError({"inputs": exc.errors})
-        except run_services.RunLimitExceeded as exc:
-            raise TooManyLiveRuns(str(exc))
-        except run_services.RunError as exc:
-            raise ValidationError({"detail": [str(exc)]})
         return Response(self.get_serializer(run).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(summary="Cancel your run (a running one keeps its partial output)", request=None)
     @action(detail=True, methods=["post"])
-    def cancel(self, request, pk=None):
+    def cancel(self, request: Request, pk: str | None = None) -> Response:
         run = run_services.run_cancel(run=self.get_object())
         return Response(self.get_serializer(run).data)
 
 
-async def run_events(request, run_id):
+async def run_events(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
     """tools' SSE view, also for API callers: a valid Bearer token stands for the session."""
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer"):
-        from rest_framework.exceptions import AuthenticationFailed
-
         auth = BearerTokenAuthentication()
         try:
             result = await sync_to_async(auth.authenticate)(request)
         except AuthenticationFailed as exc:
-            response = JsonResponse({"detail": str(exc.detail)}, status=401)
+            error = ApplicationError(str(exc.detail), code="authentication_failed", status=401)
+            response = error_response(error)
             response["WWW-Authenticate"] = auth.authenticate_header(request)
             return response
         user = result[0]
 
-        async def auser():
+        async def auser() -> AbstractBaseUser:
             return user
 
         request.auser = auser

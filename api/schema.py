@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
 
+# `code` names the failure for programs (core.errors.ApplicationError.code) where it has one.
 DETAIL_ERROR = {
     "type": "object",
-    "properties": {"detail": {"type": "string"}},
+    "properties": {"detail": {"type": "string"}, "code": {"type": "string"}},
     "required": ["detail"],
 }
 # Field errors ({"field": ["message", ...]}, nested for lists) or {"detail": "..."}.

@@ -3,6 +3,8 @@ Fields a client must never set (author, status, featured, counters) are read-onl
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -19,32 +21,34 @@ class SafeJSONField(serializers.JSONField):
 
     MAX_DEPTH, MAX_CHARS = 8, 64_000
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: Any) -> Any:
         data = super().to_internal_value(data)
-        chars = 0
-
-        def walk(value, depth: int) -> None:
-            nonlocal chars
-            if depth > self.MAX_DEPTH:
-                raise serializers.ValidationError("Nested too deeply.")
-            if isinstance(value, dict):
-                for key, item in value.items():
-                    walk(key, depth + 1)
-                    walk(item, depth + 1)
-            elif isinstance(value, list):
-                for item in value:
-                    walk(item, depth + 1)
-            elif isinstance(value, str):
-                chars += len(value)
-                if "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value):
-                    raise serializers.ValidationError("Text may not contain NUL characters.")
-            elif isinstance(value, float) and value != value:  # NaN
-                raise serializers.ValidationError("Numbers must be finite.")
-            if chars > self.MAX_CHARS:
-                raise serializers.ValidationError("Too large.")
-
-        walk(data, 0)
+        self._walk(data, 0, 0)
         return data
+
+    def _walk(self, value: Any, depth: int, chars: int) -> int:
+        """Check `value` and all it holds; returns `chars` plus the characters of its text."""
+        if depth > self.MAX_DEPTH:
+            raise serializers.ValidationError("Nested too deeply.")
+        if isinstance(value, dict):
+            for key, item in value.items():
+                chars = self._walk(item, depth + 1, self._walk(key, depth + 1, chars))
+        elif isinstance(value, list):
+            for item in value:
+                chars = self._walk(item, depth + 1, chars)
+        elif isinstance(value, str):
+            chars += len(value)
+            _check_text(value)
+        elif isinstance(value, float) and value != value:  # NaN
+            raise serializers.ValidationError("Numbers must be finite.")
+        if chars > self.MAX_CHARS:
+            raise serializers.ValidationError("Too large.")
+        return chars
+
+
+def _check_text(value: str) -> None:
+    if "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value):
+        raise serializers.ValidationError("Text may not contain NUL characters.")
 
 
 class SlugField(serializers.SlugRelatedField):

@@ -12,6 +12,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.errors import ApplicationError
+
 from .models import ApiToken
 
 TOKEN_PREFIX = "gpts_"
@@ -19,8 +21,10 @@ MAX_TOKENS_PER_USER = 50
 LAST_USED_RESOLUTION = timedelta(seconds=60)
 
 
-class TokenError(ValueError):
-    pass
+class TokenError(ApplicationError):
+    """A token cannot be created; the message is meant for its owner."""
+
+    code = "token_refused"
 
 
 def _hash(token: str) -> str:

@@ -1,31 +1,31 @@
-"""REST API views: thin; reads through store.selectors, writes through store.services."""
+"""REST API views: thin; reads through the selectors, writes through the services of store
+and tools. Their errors (core.errors.ApplicationError) reach DRF's handler, which answers
+them: no view catches them."""
 
 from __future__ import annotations
 
 from django.db.models import Count, Q
-from django.http import JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.errors import ApplicationError
 from store import selectors
 from store import services as store_services
 from store.models import Favorite, Review
 from tools import selectors as tool_selectors
 from tools import services as tool_services
 from tools.models import Category, Tag, Tool, ToolVersion
-from tools.schema import SchemaError
 
 from . import filters, serializers
+from .errors import error_response
 from .services import tool_update
-
-
-def schema_errors(exc: SchemaError) -> ValidationError:
-    return ValidationError({key: list(msgs) for key, msgs in exc.errors.items()})
 
 
 class IsAuthorOrReadOnly(permissions.BasePermission):
@@ -139,7 +139,7 @@ class ToolViewSet(
         responses={200: serializers.ToolSerializer},
     )
     @action(detail=True, methods=["post"])
-    def publish(self, request, slug=None):
+    def publish(self, request: Request, slug: str | None = None) -> Response:
         tool = self.get_object()
         body = serializers.PublishSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -148,10 +148,7 @@ class ToolViewSet(
             version = tool.versions.filter(number=body.validated_data["version"]).first()
             if version is None:
                 raise ValidationError({"version": ["This tool has no such version."]})
-        try:
-            tool = tool_services.tool_publish(tool=tool, version=version)
-        except SchemaError as exc:
-            raise schema_errors(exc)
+        tool = tool_services.tool_publish(tool=tool, version=version)
         return Response(self.get_serializer(self.get_queryset().get(pk=tool.pk)).data)
 
 
@@ -196,18 +193,15 @@ class ToolVersionViewSet(
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        try:
-            version = tool_services.tool_version_create(
-                tool=tool,
-                prompt_template=data["prompt_template"],
-                input_schema=data["input_schema"],
-                system_prompt=data.get("system_prompt") or "",
-                sampling_defaults=data.get("sampling_defaults") or {},
-                example_inputs=data.get("example_inputs") or [],
-                changelog=data.get("changelog", ""),
-            )
-        except SchemaError as exc:
-            raise schema_errors(exc)
+        version = tool_services.tool_version_create(
+            tool=tool,
+            prompt_template=data["prompt_template"],
+            input_schema=data["input_schema"],
+            system_prompt=data.get("system_prompt") or "",
+            sampling_defaults=data.get("sampling_defaults") or {},
+            example_inputs=data.get("example_inputs") or [],
+            changelog=data.get("changelog", ""),
+        )
         return Response(self.get_serializer(version).data, status=status.HTTP_201_CREATED)
 
 
@@ -260,13 +254,10 @@ class ReviewViewSet(viewsets.ModelViewSet):
     def perform_destroy(self, instance):
         store_services.review_delete(review=instance)
 
-    def _upsert(self, tool, stars, text):
-        try:
-            return store_services.review_upsert(
-                user=self.request.user, tool=tool, stars=stars, text=text
-            )
-        except store_services.ReviewError as exc:
-            raise ValidationError({"detail": str(exc)})
+    def _upsert(self, tool: Tool, stars: int, text: str) -> Review:
+        return store_services.review_upsert(
+            user=self.request.user, tool=tool, stars=stars, text=text
+        )
 
 
 @extend_schema(summary="The signed-in caller")
@@ -317,6 +308,6 @@ class FavoriteViewSet(
 
 
 @csrf_exempt  # it changes nothing; a CSRF page would be HTML
-def not_found(request, *args, **kwargs):
+def not_found(request: HttpRequest, *args, **kwargs) -> HttpResponse:
     """Any other path under /api/: a JSON 404 like the rest of the API, never an HTML page."""
-    return JsonResponse({"detail": "Not found."}, status=404)
+    return error_response(ApplicationError("Not found.", code="not_found", status=404))

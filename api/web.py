@@ -7,10 +7,13 @@ from datetime import timedelta
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
+
+from core.errors import form_add_error
 
 from .models import ApiToken
 from .services import TokenError, token_create, token_revoke, tokens_of
@@ -36,7 +39,7 @@ class TokenForm(forms.Form):
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def tokens(request):
+def tokens(request: HttpRequest) -> HttpResponse:
     form = TokenForm(request.POST or None)
     new_secret = None
     if request.method == "POST" and form.is_valid():
@@ -45,7 +48,7 @@ def tokens(request):
                 user=request.user, name=form.cleaned_data["name"], expires_at=form.expires_at()
             )
         except TokenError as exc:
-            form.add_error(None, str(exc))
+            form_add_error(form, exc)
         else:
             form = TokenForm()
     context = {

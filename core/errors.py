@@ -16,6 +16,9 @@ NON_FIELD = "__all__"
 class ApplicationError(Exception):
     code = "invalid"
     status = 400
+    # Seconds a client should wait before trying again (the Retry-After header); see
+    # `response_headers` for refusals that do not say.
+    retry_after: int | None = None
 
     def __init__(
         self,
@@ -68,18 +71,27 @@ def drf_exception_handler(exc: Exception, context: dict):
     from rest_framework.views import exception_handler
 
     if isinstance(exc, ApplicationError):
-        return Response(drf_body(exc), status=exc.status)
+        return Response(drf_body(exc), status=exc.status, headers=response_headers(exc))
     return exception_handler(exc, context)
 
 
-OPENAI_TYPES = {
-    400: "invalid_request_error",
-    401: "authentication_error",
-    403: "permission_error",
-    404: "not_found_error",
-    429: "rate_limit_error",
-    503: "server_error",
-}
+RETRY_AFTER = 5  # seconds: a refusal that passes with time (429, 503) without its own wait
+
+
+def response_headers(exc: ApplicationError) -> dict[str, str]:
+    """HTTP headers of every rendering of `exc`: when a refusal that passes may be retried."""
+    wait = exc.retry_after
+    if wait is None and exc.status in (429, 503):
+        wait = RETRY_AFTER
+    return {} if wait is None else {"Retry-After": str(wait)}
+
+
+def _openai_type(status: int) -> str:
+    # OpenAI's own API sends these three types; auth and not-found errors are
+    # "invalid_request_error" there too, with the detail in `code`.
+    if status == 429:
+        return "rate_limit_error"
+    return "server_error" if status >= 500 else "invalid_request_error"
 
 
 def openai_body(exc: ApplicationError) -> dict:
@@ -87,7 +99,7 @@ def openai_body(exc: ApplicationError) -> dict:
     return {
         "error": {
             "message": exc.message,
-            "type": OPENAI_TYPES.get(exc.status, "invalid_request_error"),
+            "type": _openai_type(exc.status),
             "param": exc.param,
             "code": exc.code,
         }

@@ -178,7 +178,7 @@ class Engine:
         try:
             if self.scheduler.live:
                 self._step()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - fail this step's requests, keep serving
             traceback.print_exc()
             for seq in self.scheduler.live:
                 seq.fail(f"engine step failed: {type(exc).__name__}: {exc}")
@@ -225,7 +225,7 @@ class Engine:
 def _final_result(seq: Sequence) -> Result:
     try:
         return seq.result()
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - e.g. a callback raising on the final flush
         return Result(
             seq.text,
             "error",

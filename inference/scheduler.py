@@ -28,7 +28,8 @@ class Batch:
 
 
 class Scheduler:
-    """Owned by the engine thread; submitters only read queue lengths, under the engine's lock.
+    """Run by the engine thread; submitters only queue requests and read the queue's length,
+    under the engine's lock.
 
     new_sequence(handle, slot) builds the engine-side state of an admitted request.
     reuse_prefixes: admitted prompts start from the runner's cached prefix KV, if any.

@@ -43,7 +43,7 @@ class Sequence:
         if self.handle.on_text is not None:
             try:
                 self.handle.on_text(piece)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - a bad callback fails its own request only
                 self.fail(f"on_text callback raised {type(exc).__name__}: {exc}")
 
     def fail(self, message: str) -> None:

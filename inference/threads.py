@@ -30,7 +30,7 @@ def _openmp() -> ctypes.CDLL | None:
     for path in sorted(paths):
         try:
             lib = ctypes.CDLL(path)
-            lib.omp_pause_resource_all
+            lib.omp_pause_resource_all  # noqa: B018 - OpenMP 5.0; older runtimes lack it
         except (OSError, AttributeError):
             continue
         _found.append(lib)

@@ -36,15 +36,15 @@ ALLOWED: dict[str, set[str]] = {
 FORBIDDEN_THIRD_PARTY = {"inference": {"django", "rest_framework", "celery"}}
 
 
-def python_files() -> list[Path]:
+def python_files(root: Path) -> list[Path]:
     out = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard", "*.py"],
-        cwd=ROOT,
+        cwd=root,
         capture_output=True,
         text=True,
         check=True,
     ).stdout.split()
-    return [ROOT / name for name in out if (ROOT / name).exists()]
+    return [root / name for name in out if (root / name).exists()]
 
 
 def imported_roots(tree: ast.AST) -> set[str]:
@@ -75,11 +75,11 @@ def find_cycles(edges: dict[str, set[str]]) -> list[list[str]]:
     return cycles
 
 
-def check() -> list[str]:
+def check(root: Path = ROOT) -> list[str]:
     problems: list[str] = []
     edges: dict[str, set[str]] = defaultdict(set)
-    for path in python_files():
-        rel = path.relative_to(ROOT)
+    for path in python_files(root):
+        rel = path.relative_to(root)
         text = path.read_text()
         if "migrations" not in rel.parts and text.count("\n") > MAX_LINES:
             problems.append(f"{rel}: {text.count(chr(10))} lines (more than {MAX_LINES})")
@@ -87,14 +87,14 @@ def check() -> list[str]:
         if package not in ALLOWED:
             continue
         roots = imported_roots(ast.parse(text, filename=str(rel)))
-        for root in sorted(roots & FORBIDDEN_THIRD_PARTY.get(package, set())):
-            problems.append(f"{rel}: {package} must not import {root}")
-        for root in sorted((roots & ALLOWED.keys()) - {package}):
-            edges[package].add(root)
-            if root == "tests":
+        for name in sorted(roots & FORBIDDEN_THIRD_PARTY.get(package, set())):
+            problems.append(f"{rel}: {package} must not import {name}")
+        for name in sorted((roots & ALLOWED.keys()) - {package}):
+            edges[package].add(name)
+            if name == "tests":
                 problems.append(f"{rel}: application code imports the test suite")
-            elif root not in ALLOWED[package]:
-                problems.append(f"{rel}: {package} -> {root} is not an allowed import")
+            elif name not in ALLOWED[package]:
+                problems.append(f"{rel}: {package} -> {name} is not an allowed import")
     for cycle in find_cycles(edges):
         problems.append("import cycle: " + " -> ".join(cycle))
     return problems

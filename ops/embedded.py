@@ -20,7 +20,6 @@ from pathlib import Path
 from config.connections import DB_NAME, VAR_DIR, default_redis_url
 
 
-
 class ServiceError(RuntimeError):
     """A service could not be started or reached; the message is meant for a person."""
 

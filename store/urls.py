@@ -4,43 +4,43 @@ authors, the creator dashboard and accounts."""
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import views
+from .views import accounts, catalog, creator, search, tool_page
 
-accounts = [
-    path("signup/", views.signup, name="signup"),
-    path("login/", views.LoginView.as_view(), name="login"),
+account_urls = [
+    path("signup/", accounts.signup, name="signup"),
+    path("login/", accounts.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("profile/", views.profile_edit, name="profile_edit"),
-    path("password/", views.password_change, name="password_change"),
-    path("password/done/", views.password_change_done, name="password_change_done"),
-    path("password/reset/", views.password_reset, name="password_reset"),
-    path("password/reset/sent/", views.password_reset_done, name="password_reset_done"),
+    path("profile/", accounts.profile_edit, name="profile_edit"),
+    path("password/", accounts.password_change, name="password_change"),
+    path("password/done/", accounts.password_change_done, name="password_change_done"),
+    path("password/reset/", accounts.password_reset, name="password_reset"),
+    path("password/reset/sent/", accounts.password_reset_done, name="password_reset_done"),
     path(
         "password/reset/<uidb64>/<token>/",
-        views.password_reset_confirm,
+        accounts.password_reset_confirm,
         name="password_reset_confirm",
     ),
-    path("password/reset/done/", views.password_reset_complete, name="password_reset_complete"),
+    path("password/reset/done/", accounts.password_reset_complete, name="password_reset_complete"),
 ]
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("search/", views.search, name="search"),
-    path("search/suggest/", views.search_suggest, name="search_suggest"),
-    path("t/<slug:slug>/", views.tool_detail, name="tool_detail"),
-    path("t/<slug:slug>/review/", views.review_submit, name="review_submit"),
-    path("t/<slug:slug>/favorite/", views.favorite_toggle, name="favorite_toggle"),
-    path("t/<slug:slug>/report/", views.report_tool, name="report_tool"),
-    path("reviews/<int:pk>/helpful/", views.review_helpful, name="review_helpful"),
-    path("reviews/<int:pk>/report/", views.report_review, name="report_review"),
-    path("categories/", views.categories, name="categories"),
-    path("c/<slug:slug>/", views.category, name="category"),
-    path("tag/<slug:slug>/", views.tag, name="tag"),
-    path("u/<str:username>/", views.author, name="author"),
-    path("favorites/", views.favorites, name="favorites"),
-    path("me/tools/", views.dashboard, name="dashboard"),
-    path("resources/", views.resources, name="resources"),
-    path("resources/submit/", views.resource_submit, name="resource_submit"),
-    path("resources/<slug:slug>/", views.resource_detail, name="resource_detail"),
-    path("accounts/", include(accounts)),
+    path("", catalog.home, name="home"),
+    path("search/", search.search, name="search"),
+    path("search/suggest/", search.search_suggest, name="search_suggest"),
+    path("t/<slug:slug>/", tool_page.tool_detail, name="tool_detail"),
+    path("t/<slug:slug>/review/", tool_page.review_submit, name="review_submit"),
+    path("t/<slug:slug>/favorite/", tool_page.favorite_toggle, name="favorite_toggle"),
+    path("t/<slug:slug>/report/", tool_page.report_tool, name="report_tool"),
+    path("reviews/<int:pk>/helpful/", tool_page.review_helpful, name="review_helpful"),
+    path("reviews/<int:pk>/report/", tool_page.report_review, name="report_review"),
+    path("categories/", catalog.categories, name="categories"),
+    path("c/<slug:slug>/", catalog.category, name="category"),
+    path("tag/<slug:slug>/", catalog.tag, name="tag"),
+    path("u/<str:username>/", catalog.author, name="author"),
+    path("favorites/", tool_page.favorites, name="favorites"),
+    path("me/tools/", creator.dashboard, name="dashboard"),
+    path("resources/", catalog.resources, name="resources"),
+    path("resources/submit/", creator.resource_submit, name="resource_submit"),
+    path("resources/<slug:slug>/", catalog.resource_detail, name="resource_detail"),
+    path("accounts/", include(account_urls)),
 ]

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import time
 
+import httpx
+from django.conf import settings
+from django.test import Client
+
+from tests.factories import RunFactory
 from tools.models import Run
 
 
@@ -15,3 +21,38 @@ def wait_final(run_id, timeout: float = 60.0) -> Run:
         if run.is_final or time.monotonic() > deadline:
             return run
         time.sleep(0.1)
+
+
+def make_run(user, tool, *, state: str = Run.State.RUNNING, **fields) -> Run:
+    """A run of a lister tool stored directly (nothing enqueued), to drive its stream by hand."""
+    return RunFactory(user=user, tool=tool, state=state, inputs={"topic": "x"}, **fields)
+
+
+class FakeResult:
+    """What the engine's handle.result() returns, for finishing a hand-driven run."""
+
+    def __init__(self, text, finish_reason="stop", prompt_tokens=5, completion_tokens=None):
+        self.text, self.finish_reason = text, finish_reason
+        self.prompt_tokens = prompt_tokens
+        self.completion_tokens = completion_tokens or max(1, len(text) // 4)
+        self.error = None
+
+
+def login_cookies(user) -> dict:
+    """Session cookie of `user` in the test database, for httpx or a browser."""
+    c = Client()
+    c.force_login(user)
+    return {"sessionid": c.cookies[settings.SESSION_COOKIE_NAME].value}
+
+
+def http_client(base: str, user=None) -> httpx.Client:
+    client = httpx.Client(base_url=base, timeout=60, follow_redirects=False)
+    if user is not None:
+        for k, v in login_cookies(user).items():
+            client.cookies.set(k, v)
+    return client
+
+
+def csrf_token(client: httpx.Client, path: str) -> str:
+    html = client.get(path).text
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)

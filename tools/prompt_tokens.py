@@ -14,9 +14,10 @@ from pathlib import Path
 
 from django.conf import settings
 
+from inference.defaults import DEFAULT_NAME
+
 log = logging.getLogger(__name__)
 CHAT_OVERHEAD = 16  # role markers and the assistant header of a chat template
-DEFAULT_NAME = "SmolLM2-135M-Instruct"
 _lock = threading.Lock()
 _cache: dict[str, object] = {}
 
@@ -39,7 +40,7 @@ def _tokenizer():
                 from tokenizers import Tokenizer
 
                 _cache[key] = Tokenizer.from_file(key)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - any failure falls back to the estimate
                 log.warning("cannot load %s (%s); estimating prompt tokens", key, exc)
                 _cache[key] = None
         return _cache[key]

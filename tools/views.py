@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
 import re
-import time
+import uuid
+from collections.abc import AsyncIterator
 
-import redis
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.http import (
     Http404,
+    HttpRequest,
+    HttpResponse,
     HttpResponseNotAllowed,
     JsonResponse,
     StreamingHttpResponse,
@@ -145,7 +144,7 @@ def _sse(data: str, event_id: str | None = None) -> str:
     return f"{head}data: {data}\n\n"
 
 
-async def run_events(request, run_id):
+async def run_events(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
     """Live events of a run; the owner's, or anyone's for a shared run (404 otherwise)."""
     if request.method != "GET":
         return HttpResponseNotAllowed(["GET"])
@@ -165,89 +164,13 @@ async def run_events(request, run_id):
     return response
 
 
-async def _event_stream(run: Run, last_id: str):
-    r = streams.aclient()
-    key = streams.stream_key(run.pk)
+async def _event_stream(run: Run, last_id: str) -> AsyncIterator[str]:
     yield "retry: 2000\n\n"
-    if run.is_final and not await _exists(r, key):
-        # Expired or lost stream of a finished run: the stored result is the whole story.
-        yield _sse(streams.encode({"type": "final", **run.totals(), "output": run.output}))
-        return
-    position = await selectors.aqueue_position(run)
-    await selectors.release_connection()
-    if position is not None:
-        yield _sse(streams.encode({"type": "queue", "position": position}))
-    last_sent = last_db = time.monotonic()
-    while True:
-        queued = run.state == Run.State.QUEUED
-        try:
-            got = await r.xread({key: last_id}, count=200, block=1000 if queued else 5000)
-        except redis.RedisError:
-            got = None
-            yield ": redis unavailable, retrying\n\n"
-            await asyncio.sleep(1.0)
-        finished = False
-        chunk: list[str] = []
-        for _key, entries in got or []:
-            for xid, fields in entries:
-                last_id = xid
-                raw = fields.get("e", "{}")
-                chunk.append(_sse(raw, xid))
-                # Events are written by streams.encode with "type" first: no parse needed.
-                if raw.startswith('{"type":"final"'):
-                    finished = True
-                    break
-                if raw.startswith('{"type":"state"'):
-                    run.state = json.loads(raw).get("state", run.state)
-        if chunk:
-            yield "".join(chunk)  # one write per read, however many events it brought
-            last_sent = time.monotonic()
-        if finished:
-            return
-        if got:
-            continue
-        now = time.monotonic()
-        if queued or now - last_db >= 5.0:
-            last_db = now
-            fresh = await Run.objects.filter(pk=run.pk).afirst()
-            if fresh is None:
-                return
-            if fresh.is_final:
-                # The stream lacks the final event (expired, lost in a Redis restart, or not
-                # read yet): read what is left, then end with the stored result.
-                rest = await r.xread({key: last_id}, count=10_000) if await _alive(r) else []
-                for _key, entries in rest or []:
-                    for xid, fields in entries:
-                        yield _sse(fields.get("e", "{}"), xid)
-                        if json.loads(fields.get("e", "{}")).get("type") == "final":
-                            return
-                yield _sse(
-                    streams.encode({"type": "final", **fresh.totals(), "output": fresh.output})
-                )
-                return
-            new_position = await selectors.aqueue_position(fresh)
-            await selectors.release_connection()
-            if fresh.state != run.state:
-                yield _sse(streams.encode({"type": "state", "state": fresh.state}))
-                last_sent = now
-            elif new_position is not None and new_position != position:
-                yield _sse(streams.encode({"type": "queue", "position": new_position}))
-                last_sent = now
-            run, position = fresh, new_position
-        if time.monotonic() - last_sent >= settings.GPTSTORE_SSE_KEEPALIVE:
-            yield ": keep-alive\n\n"
-            last_sent = time.monotonic()
+    async for batch in streams.follow(run, last_id):
+        yield "".join(_frame(event) for event in batch)  # one write per read of the stream
 
 
-async def _exists(r, key: str) -> bool:
-    try:
-        return bool(await r.exists(key))
-    except redis.RedisError:
-        return False
-
-
-async def _alive(r) -> bool:
-    try:
-        return bool(await r.ping())
-    except redis.RedisError:
-        return False
+def _frame(event: streams.Event) -> str:
+    if event.data is None:
+        return f": {event.comment}\n\n"
+    return _sse(event.data, event.id)

@@ -151,6 +151,7 @@ REST_FRAMEWORK = {
         "user": env.str("API_USER_RATE", default="600/minute"),
     },
     "DEFAULT_SCHEMA_CLASS": "api.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "core.errors.drf_exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",

@@ -1,4 +1,4 @@
-from .base import *
+from .base import *  # noqa: F403
 from .base import env
 
 DEBUG = env.bool("DEBUG", default=True)

@@ -1,6 +1,6 @@
 """Production: HTTPS only, secrets from the environment, nothing insecure by default."""
 
-from .base import *
+from .base import *  # noqa: F403
 from .base import env
 
 DEBUG = False

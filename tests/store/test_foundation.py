@@ -1,4 +1,4 @@
-"""Issue 2 acceptance: real PostgreSQL, constraints in the database, exact counters."""
+"""The foundation: real PostgreSQL, constraints in the database, exact counters."""
 
 import threading
 

@@ -35,9 +35,7 @@ def test_trending_counts_only_last_week_runs(make_tool, user):
 
     def runs(tool, n, age_days):
         for _ in range(n):
-            run = Run.objects.create(
-                tool=tool, version=tool.current_version, user=user, prompt="x"
-            )
+            run = Run.objects.create(tool=tool, version=tool.current_version, user=user, prompt="x")
             when = timezone.now() - timedelta(days=age_days)
             Run.objects.filter(pk=run.pk).update(queued_at=when)
 

@@ -8,8 +8,8 @@ import pytest
 
 from bench import processes as stack
 from ops import embedded
+from tests.factories import LISTER_SCHEMA
 from tests.helpers import wait_final
-from tests.tools.conftest import SCHEMA
 from tools import services, streams
 from tools.models import Run
 
@@ -52,10 +52,11 @@ def test_worker_killed_mid_run_ends_final_with_output_once(spawn_worker, user, m
     settings.GPTSTORE_RUN_LEASE_TTL = LEASE
     doomed = spawn_worker("fault-a")
     tool = make_tool(
+        lister=True,
         max_new_tokens=300,
-        template="Write a very long story about {{topic}}.",
-        schema=[SCHEMA[0]],
-        examples=[],
+        prompt_template="Write a very long story about {{topic}}.",
+        input_schema=[LISTER_SCHEMA[0]],
+        example_inputs=[],
     )
     run = services.run_create(tool=tool, user=user, inputs={"topic": "the history of Rome"})
     _wait(lambda: streams.streamed_text(run.pk), 120, "text from the first worker")
@@ -84,7 +85,7 @@ def test_worker_killed_mid_run_ends_final_with_output_once(spawn_worker, user, m
 
 def test_redis_restart_loses_no_queued_run(spawn_worker, client, user, make_tool, settings):
     settings.GPTSTORE_MAX_LIVE_RUNS_PER_USER = 10
-    tool = make_tool(max_new_tokens=4)
+    tool = make_tool(lister=True, max_new_tokens=4)
     before = [
         services.run_create(tool=tool, user=user, inputs={"topic": f"t{i}"}) for i in range(3)
     ]

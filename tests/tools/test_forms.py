@@ -18,7 +18,7 @@ ALL_TYPES = [
 
 
 def test_form_fields_follow_the_schema(make_tool):
-    tool = make_tool(schema=ALL_TYPES, template="{{title}} {{n}} {{lang}}", examples=[])
+    tool = make_tool(input_schema=ALL_TYPES, prompt_template="{{title}} {{n}} {{lang}}")
     form = run_form_for(tool.current_version)
     html = form.as_p()
     assert 'maxlength="10"' in html and "<textarea" in html and 'type="checkbox"' in html
@@ -28,7 +28,7 @@ def test_form_fields_follow_the_schema(make_tool):
 
 
 def test_form_validates_on_the_server(make_tool):
-    tool = make_tool(schema=ALL_TYPES, template="{{title}} {{n}} {{lang}}", examples=[])
+    tool = make_tool(input_schema=ALL_TYPES, prompt_template="{{title}} {{n}} {{lang}}")
     data = {"in-title": "x" * 11, "in-n": "9", "in-x": "abc", "in-lang": "de"}
     form = run_form_for(tool.current_version, data=data)
     assert not form.is_valid()
@@ -40,7 +40,8 @@ def test_form_validates_on_the_server(make_tool):
 
 
 def test_examples_fill_by_html_name_and_skip_bad_ones(make_tool):
-    tool = make_tool(examples=[{"topic": "cats", "count": 3}, {"topic": "x", "count": 99}, "no"])
+    examples = [{"topic": "cats", "count": 3}, {"topic": "x", "count": 99}, "no"]
+    tool = make_tool(lister=True, example_inputs=examples)
     form = run_form_for(tool.current_version)
     assert form.examples == [
         {"label": "cats", "values": {"in-topic": "cats", "in-count": 3, "in-tone": "plain"}}
@@ -76,7 +77,7 @@ def test_anonymous_sees_sign_in_and_cannot_post(client, tool):
 def test_hidden_tools_are_404(client, user, make_tool):
     from tools.models import Tool
 
-    tool = make_tool(slug="secret")
+    tool = make_tool(lister=True, slug="secret")
     Tool.objects.filter(pk=tool.pk).update(visibility=Tool.Visibility.PRIVATE)
     client.force_login(user)
     assert client.post("/t/secret/run", {"in-topic": "cats"}).status_code == 404

@@ -6,8 +6,8 @@ import time
 import pytest
 
 from bench import processes as stack
-from tests.helpers import wait_final
-from tests.tools.conftest import SCHEMA, csrf_token, http_client
+from tests.factories import LISTER_SCHEMA
+from tests.helpers import csrf_token, http_client, wait_final
 from tools import services
 from tools.models import Run
 from tools.worker import engine_metrics
@@ -42,7 +42,7 @@ def _submit(client, tool, topic: str):
 
 
 def test_form_submit_streams_and_stores_the_same_text(web, worker, user, make_tool):
-    tool = make_tool(max_new_tokens=12)
+    tool = make_tool(lister=True, max_new_tokens=12)
     client = http_client(web, user)
     resp = _submit(client, tool, "the moon")
     assert resp.status_code == 302, resp.text
@@ -78,10 +78,11 @@ def test_form_submit_streams_and_stores_the_same_text(web, worker, user, make_to
 
 def test_cancel_keeps_partial_output(web, worker, user, make_tool):
     tool = make_tool(
+        lister=True,
         max_new_tokens=200,
-        template="Write a very long story about {{topic}}.",
-        schema=[SCHEMA[0]],
-        examples=[],
+        prompt_template="Write a very long story about {{topic}}.",
+        input_schema=[LISTER_SCHEMA[0]],
+        example_inputs=[],
     )
     client = http_client(web, user)
     resp = _submit(client, tool, "the history of Rome")
@@ -107,7 +108,7 @@ def test_cancel_keeps_partial_output(web, worker, user, make_tool):
 
 def test_sixteen_runs_at_once_are_batched(worker, user, django_user_model, make_tool, settings):
     settings.GPTSTORE_MAX_LIVE_RUNS_PER_USER = 16
-    tool = make_tool(max_new_tokens=16)
+    tool = make_tool(lister=True, max_new_tokens=16)
     runs = [
         services.run_create(tool=tool, user=user, inputs={"topic": f"topic {i}"}) for i in range(16)
     ]

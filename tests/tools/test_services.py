@@ -44,11 +44,13 @@ def test_invalid_inputs_store_and_enqueue_nothing(user, tool, monkeypatch):
 
 def test_max_new_tokens_and_prompt_are_capped(user, make_tool, settings):
     settings.GPTSTORE_MAX_NEW_TOKENS = 5
-    run = services.run_create(tool=make_tool(max_new_tokens=4000), user=user, inputs={"topic": "x"})
+    tool = make_tool(lister=True, max_new_tokens=4000)
+    run = services.run_create(tool=tool, user=user, inputs={"topic": "x"})
     assert run.sampling["max_new_tokens"] == 5
     settings.GPTSTORE_MAX_PROMPT_TOKENS = 20
     with pytest.raises(SchemaError) as exc:
-        services.run_create(tool=make_tool(slug="t2"), user=user, inputs={"topic": "word " * 40})
+        tool = make_tool(lister=True, slug="t2")
+        services.run_create(tool=tool, user=user, inputs={"topic": "word " * 40})
     assert "too long" in exc.value.errors["__all__"][0]
 
 

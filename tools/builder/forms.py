@@ -15,6 +15,7 @@ from django.core.validators import MaxValueValidator
 from django.forms import formset_factory
 
 from ..models import Category, Tool
+from ..sampling import DEFAULT_MAX_NEW_TOKENS, DEFAULT_TEMPERATURE, SAMPLING_RANGES
 from ..schema import FIELD_TYPES, MAX_FIELDS, SchemaError
 
 TYPE_LABELS = {
@@ -59,9 +60,17 @@ class ToolBuilderForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text="Use {{field_name}} for each input field.",
     )
-    temperature = forms.FloatField(min_value=0.0, max_value=2.0, required=False, initial=0.7)
+    temperature = forms.FloatField(
+        min_value=SAMPLING_RANGES["temperature"][0],
+        max_value=SAMPLING_RANGES["temperature"][1],
+        required=False,
+        initial=DEFAULT_TEMPERATURE,
+    )
     max_new_tokens = forms.IntegerField(
-        min_value=1, required=False, label="Max tokens", initial=256
+        min_value=SAMPLING_RANGES["max_new_tokens"][0],
+        required=False,
+        label="Max tokens",
+        initial=DEFAULT_MAX_NEW_TOKENS,
     )
     example_inputs = forms.CharField(
         max_length=20_000,

@@ -86,7 +86,8 @@ def run_create(
                     f"The prompt is too long: about {n_tokens} tokens, the limit is {cap}. "
                     "Shorten your inputs."
                 ]
-            }
+            },
+            code=Run.ErrorCode.PROMPT_TOO_LONG,
         )
     params = sampling_for(version=version, overrides=sampling)
     params.update(extra_sampling or {})
@@ -149,7 +150,8 @@ def run_create_base(
     cap = settings.GPTSTORE_MAX_PROMPT_TOKENS
     if n_tokens > cap:
         raise SchemaError(
-            {"__all__": [f"The prompt is too long: about {n_tokens} tokens, the limit is {cap}."]}
+            {"__all__": [f"The prompt is too long: about {n_tokens} tokens, the limit is {cap}."]},
+            code=Run.ErrorCode.PROMPT_TOO_LONG,
         )
     params = base_sampling(sampling)
     return _run_insert_capped(

@@ -70,7 +70,7 @@ def build_engine():
 def _build(box: dict) -> None:
     try:
         box["lm"], box["engine"] = build_engine()
-    except BaseException as exc:
+    except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
         box["error"] = exc
 
 

@@ -7,14 +7,12 @@ the real one (Redis -> SSE view under uvicorn -> run.js -> DOM), and the stored 
 real template after a reload.
 """
 
-import shutil
 import threading
 import time
 
 import pytest
 
-from tests.browser import ARGS, CHROMIUM
-from tests.tools.conftest import FakeResult, login_cookies, make_run
+from tests.helpers import FakeResult, login_cookies, make_run
 from tools import services, streams
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -48,44 +46,37 @@ def _in_thread(fn):
     return box.get("value")
 
 
-@pytest.mark.skipif(not shutil.which(CHROMIUM), reason="needs Debian's chromium")
-def test_payloads_render_as_text_live_and_after_reload(web, user, tool):
-    from playwright.sync_api import sync_playwright
-
-    run = make_run(user, tool)
+def test_payloads_render_as_text_live_and_after_reload(browser, web, user, make_tool):
+    run = make_run(user, make_tool(lister=True))
     cookies = login_cookies(user)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            context = browser.new_context()
-            context.add_cookies([{"name": k, "value": v, "url": web} for k, v in cookies.items()])
-            page = context.new_page()
-            dialogs, errors = [], []
-            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.on(
-                "console", lambda m: "Content Security Policy" in m.text and errors.append(m.text)
+    context = browser.new_context()
+    try:
+        context.add_cookies([{"name": k, "value": v, "url": web} for k, v in cookies.items()])
+        page = context.new_page()
+        dialogs, errors = [], []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("console", lambda m: "Content Security Policy" in m.text and errors.append(m.text))
+        page.goto(f"{web}/runs/{run.pk}/")
+        assert page.locator("#run-state").get_attribute("data-state") == "running"
+        for piece in PIECES:
+            _in_thread(lambda piece=piece: streams.publish_text(run.pk, piece))
+        _until(lambda: page.locator("#run-output").text_content() == PAYLOAD)
+        _check(page)
+        _in_thread(
+            lambda: services.run_complete(
+                run=run, attempt=1, pieces=PIECES, result=FakeResult(PAYLOAD)
             )
-            page.goto(f"{web}/runs/{run.pk}/")
-            assert page.locator("#run-state").get_attribute("data-state") == "running"
-            for piece in PIECES:
-                _in_thread(lambda piece=piece: streams.publish_text(run.pk, piece))
-            _until(lambda: page.locator("#run-output").text_content() == PAYLOAD)
-            _check(page)
-            _in_thread(
-                lambda: services.run_complete(
-                    run=run, attempt=1, pieces=PIECES, result=FakeResult(PAYLOAD)
-                )
-            )
-            _until(lambda: page.locator("#run").get_attribute("data-final") == "1")
-            assert page.locator("#run-state").text_content() == "Succeeded"
-            _check(page)
-            page.reload()
-            assert page.locator("#run-state").text_content().strip() == "Succeeded"
-            _check(page)
-            assert not dialogs and not errors
-        finally:
-            browser.close()
+        )
+        _until(lambda: page.locator("#run").get_attribute("data-final") == "1")
+        assert page.locator("#run-state").text_content() == "Succeeded"
+        _check(page)
+        page.reload()
+        assert page.locator("#run-state").text_content().strip() == "Succeeded"
+        _check(page)
+        assert not dialogs and not errors
+    finally:
+        context.close()
 
 
 def _until(predicate, timeout=15.0):

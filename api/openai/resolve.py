@@ -1,0 +1,109 @@
+"""Model names of the OpenAI-compatible API: the base model, or `tool:<slug>`.
+
+The base model answers to `base` and to its name as /v1/models lists it. For a tool, the last
+user message (or the completion prompt) becomes the tool's inputs: a JSON object whose keys
+are all input names of the tool is used as the inputs; any other text fills the tool's first
+required text field (else its first text field). Other messages are ignored: the tool's own
+prompt template and system prompt apply.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import QuerySet
+
+from tools.models import Tool
+from tools.prompt_tokens import DEFAULT_NAME
+from tools.schema import SchemaError, normalize_schema
+from tools.selectors import tools_listed, tools_visible_to
+
+from .errors import bad_request, model_not_found
+
+BASE_ALIAS = "base"
+TOOL_PREFIX = "tool:"
+OWNER = "gpt-store"  # `owned_by` of the base model
+
+
+def base_model_id() -> str:
+    """The served model's name: the configured folder's or hub name, else the default."""
+    model = settings.GPTSTORE_MODEL
+    return Path(model).name if model else DEFAULT_NAME
+
+
+def usable_tools(user: AbstractBaseUser) -> QuerySet[Tool]:
+    """Published tools with a version the user may run: listed ones and their own."""
+    own = Tool.objects.filter(author=user, status=Tool.Status.PUBLISHED)
+    return (tools_listed() | own).filter(current_version__isnull=False)
+
+
+def resolve_model(user: AbstractBaseUser, model: str) -> Tool | None:
+    """None for the base model, the Tool for `tool:<slug>`; 404 otherwise."""
+    if model in (BASE_ALIAS, base_model_id()):
+        return None
+    if model.startswith(TOOL_PREFIX):
+        tool = (
+            tools_visible_to(user)
+            .filter(
+                slug=model[len(TOOL_PREFIX) :],
+                status=Tool.Status.PUBLISHED,
+                current_version__isnull=False,
+            )
+            .first()
+        )
+        if tool is not None:
+            return tool
+    raise model_not_found(model)
+
+
+def tool_inputs(tool: Tool, text: str) -> dict:
+    """The tool's inputs from one message (the rule is in this module's docstring)."""
+    try:
+        schema = normalize_schema(tool.current_version.input_schema)
+    except SchemaError:
+        schema = []
+    as_json = _json_inputs(text, {f["name"] for f in schema})
+    if as_json is not None:
+        return as_json
+    texts = [f for f in schema if f["type"] in ("short_text", "long_text")]
+    target = next((f for f in texts if f.get("required", True)), texts[0] if texts else None)
+    if target is None:
+        raise bad_request(
+            "This tool has no text input; send its inputs as a JSON object in the message.",
+            "messages",
+        )
+    return {target["name"]: text}
+
+
+def _json_inputs(text: str, names: set[str]) -> dict | None:
+    """`text` as inputs if it is a JSON object of the tool's input names only."""
+    if not text.lstrip().startswith("{"):
+        return None
+    try:
+        obj = json.loads(text)
+    except ValueError:
+        return None
+    return obj if isinstance(obj, dict) and obj and set(obj) <= names else None
+
+
+def _model_entry(model_id: str, created: int, owner: str) -> dict:
+    return {"id": model_id, "object": "model", "created": created, "owned_by": owner}
+
+
+def model_list(user: AbstractBaseUser) -> list[dict]:
+    base = [_model_entry(base_model_id(), 0, OWNER)]
+    tools = usable_tools(user).order_by("slug").values_list("slug", "created", "author__username")
+    return base + [
+        _model_entry(f"{TOOL_PREFIX}{slug}", int(created.timestamp()), owner)
+        for slug, created, owner in tools
+    ]
+
+
+def model_detail(user: AbstractBaseUser, model_id: str) -> dict:
+    tool = resolve_model(user, model_id)
+    if tool is None:
+        return _model_entry(model_id, 0, OWNER)
+    return _model_entry(model_id, int(tool.created.timestamp()), tool.author.username)
