@@ -80,6 +80,7 @@ class RunViewSet(
         tool = body.validated_data["tool"]
         if tool.current_version is None:
             raise ValidationError({"tool": ["This tool has no published version to run yet."]})
+        run_services.run_queue_check()
         try:
             run = run_services.run_create(
                 tool=tool,

@@ -43,6 +43,7 @@ def run_from_form(form, *, tool, user, version=None) -> tuple[Run | None, int]:
     if form is None or not form.is_valid():
         return None, 400
     try:
+        services.run_queue_check()
         run = services.run_create(tool=tool, user=user, inputs=form.inputs(), version=version)
     except ApplicationError as exc:
         form_add_error(form, exc)

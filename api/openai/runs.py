@@ -41,6 +41,7 @@ def create_run(user: AbstractBaseUser, body: dict, *, chat: bool) -> Run:
     messages = parsing.messages(body) if chat else None
     prompt = None if chat else parsing.prompt(body)
     tool = resolve_model(user, model)
+    run_services.run_queue_check()
     if tool is None:
         return run_services.run_create_base(
             user=user, messages=messages, prompt=prompt, sampling=sampling, model=model

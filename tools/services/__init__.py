@@ -11,6 +11,7 @@ from .runs import (
     run_create,
     run_create_base,
     run_enqueue,
+    run_queue_check,
     run_share,
 )
 from .tools import (
@@ -51,6 +52,7 @@ __all__ = [
     "run_enqueue",
     "run_execute",
     "run_fail",
+    "run_queue_check",
     "run_reconcile",
     "run_share",
     "tags_resolve",

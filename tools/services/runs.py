@@ -52,6 +52,17 @@ class RunsPaused(RunError):
         )
 
 
+def run_queue_check() -> None:
+    """Refuse a new run while the queue (Redis) does not answer, before anything is stored.
+
+    Every interface calls this first, so people get a clear 503 during an outage instead of
+    a run that waits. A run stored anyway (the broker failing between this check and the
+    enqueue) is still safe: the reconciler enqueues it once Redis is back.
+    """
+    if not streams.ping():
+        raise RunsPaused()
+
+
 def run_create(
     *,
     tool: Tool,
@@ -105,8 +116,6 @@ def run_create(
 
 def _run_insert_capped(*, user, **fields) -> Run:
     """Insert a queued run unless the user is at the live-run cap; enqueue after commit."""
-    if not streams.ping():
-        raise RunsPaused()
     limit = settings.GPTSTORE_MAX_LIVE_RUNS_PER_USER
     with transaction.atomic():
         # The user's row lock serialises this user's concurrent creates, so the count below
