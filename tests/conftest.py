@@ -24,6 +24,7 @@ SLOW_FIXTURES = {"stack_env", "smollm", "smollm_engine", "demo_embedded"}
 
 def pytest_configure(config):
     # Real PostgreSQL and Redis for every test; started here when no URL is configured.
+    os.environ.setdefault("GPTSTORE_CACHE_PREFIX", f"gptstore-test-{os.getpid()}")
     env = embedded.ensure_up()
     _started.extend(n for n in env.pop("GPTSTORE_STARTED").split(",") if n)
     for key, value in env.items():

@@ -24,7 +24,16 @@ if "DB_POOL_SIZE" not in os.environ:
 # Tests share the embedded PostgreSQL (Django makes its own test_ database) but use
 # Redis database 1, so a running `make run` stack never picks up a test's tasks.
 REDIS_URL = env.str("REDIS_URL", default="") or default_redis_url(db=1)
-CACHES = {"default": {**CACHES["default"], "LOCATION": REDIS_URL}}  # noqa: F405
+# Each test session keeps its cache entries (login-failure counters, ...) under a prefix of
+# its own, which the servers it starts inherit: counters left by an earlier session in the
+# shared Redis must not throttle this one.
+CACHES = {
+    "default": {
+        **CACHES["default"],  # noqa: F405
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": env.str("GPTSTORE_CACHE_PREFIX", default="gptstore-test"),
+    }
+}
 CELERY_BROKER_URL = celery_url(REDIS_URL)
 
 # Throttles are tested on their own; elsewhere they must not interfere. Their counters live

@@ -35,13 +35,6 @@ def bob(other_user):
     return bearer_client(other_user)
 
 
-def make_tool(author, name, *, publish=True, **fields):
-    """Transitional: the old call form, for modules that still import it from here. New code
-    requests the `make_tool` fixture (tests/conftest.py): make_tool(name, author=...)."""
-    status = Tool.Status.PUBLISHED if publish else Tool.Status.DRAFT
-    return ToolFactory(author=author, name=name, status=status, **fields)
-
-
 @pytest.fixture
 def catalog(user, other_user, category):
     """Alice's tools in every state; one public tool by Bob."""

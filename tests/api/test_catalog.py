@@ -5,8 +5,6 @@ import pytest
 from store.models import Resource
 from tools.models import Tool
 
-from .conftest import make_tool
-
 pytestmark = pytest.mark.django_db
 
 
@@ -45,12 +43,12 @@ def test_tool_filters(anon, catalog, category):
     assert anon.get("/api/tools/?sort=sideways").status_code == 400
 
 
-def test_tool_sorts(anon, user, other_user, django_user_model):
-    a = make_tool(user, "Alpha")
-    b = make_tool(user, "Beta")
+def test_tool_sorts(anon, user, other_user, django_user_model, make_tool):
+    a = make_tool("Alpha", author=user)
+    b = make_tool("Beta", author=user)
     Tool.objects.filter(pk=a.pk).update(run_count=10, review_count=20, rating_sum=90)
     Tool.objects.filter(pk=b.pk).update(run_count=1, review_count=1, rating_sum=5)
-    c = make_tool(user, "Gamma")
+    c = make_tool("Gamma", author=user)
     Tool.objects.filter(pk=c.pk).update(run_count=0, review_count=20, rating_sum=40)
     assert slugs(anon.get("/api/tools/?sort=runs")) == [a.slug, b.slug, c.slug]
     # One lone 5-star review does not beat twenty 4.5-star ones (Bayesian average).
@@ -60,9 +58,9 @@ def test_tool_sorts(anon, user, other_user, django_user_model):
     assert slugs(anon.get("/api/tools/?q=alpah")) == [a.slug]  # typo: the site's trigram search
 
 
-def test_pagination(anon, user):
+def test_pagination(anon, user, make_tool):
     for i in range(5):
-        make_tool(user, f"Tool {i}")
+        make_tool(f"Tool {i}", author=user)
     first = anon.get("/api/tools/?page_size=2").json()
     assert first["count"] == 5 and len(first["results"]) == 2 and first["next"]
     last = anon.get("/api/tools/?page_size=2&page=3").json()

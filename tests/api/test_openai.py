@@ -9,7 +9,6 @@ from django.test import Client
 from api.openai.errors import run_failure
 from api.openai.resolve import base_model_id, tool_inputs
 from api.services import token_create
-from tests.api.conftest import make_tool
 from tools import streams
 from tools.models import Run
 from tools.services import tool_create, tool_publish, tool_version_create
@@ -50,11 +49,11 @@ class TestErrors:
         assert_error(post(c, "/v1/chat/completions", CHAT, bad), 401)
         assert_error(post(c, "/v1/completions", {}, {}), 401)
 
-    def test_models_lists_base_listed_and_own_tools_only(self, user, other_user):
-        make_tool(other_user, "Bob Public")
-        make_tool(other_user, "Bob Private", visibility="private")
-        make_tool(other_user, "Bob Draft", publish=False)
-        make_tool(user, "Alice Private", visibility="private")
+    def test_models_lists_base_listed_and_own_tools_only(self, user, other_user, make_tool):
+        make_tool("Bob Public", author=other_user)
+        make_tool("Bob Private", author=other_user, visibility="private")
+        make_tool("Bob Draft", author=other_user, status="draft")
+        make_tool("Alice Private", author=user, visibility="private")
         r = Client().get("/v1/models", **bearer(user))
         assert r.status_code == 200 and r.json()["object"] == "list"
         ids = [m["id"] for m in r.json()["data"]]
@@ -64,8 +63,8 @@ class TestErrors:
         assert detail.json()["owned_by"] == "bob"
         assert_error(Client().get("/v1/models/tool:bob-private", **bearer(user)), 404)
 
-    def test_unknown_or_hidden_model_is_404(self, user, other_user):
-        make_tool(other_user, "Bob Private", visibility="private")
+    def test_unknown_or_hidden_model_is_404(self, user, other_user, make_tool):
+        make_tool("Bob Private", author=other_user, visibility="private")
         for model in ("gpt-4o", "tool:nope", "tool:bob-private"):
             r = post(Client(), "/v1/chat/completions", {**CHAT, "model": model}, bearer(user))
             assert_error(r, 404, "model_not_found", "model")
@@ -161,8 +160,8 @@ class TestErrors:
         assert failure("The engine failed.") == (500, "run_failed")
         assert run_failure(Run(state="succeeded")) is None
 
-    def test_tool_input_rule(self, user):
-        tool = make_tool(user, "Rewriter")  # one long_text field "text"
+    def test_tool_input_rule(self, user, make_tool):
+        tool = make_tool("Rewriter", author=user)  # one long_text field "text"
         assert tool_inputs(tool, "hello") == {"text": "hello"}
         assert tool_inputs(tool, '{"text": "from json"}') == {"text": "from json"}
         assert tool_inputs(tool, '{"other": 1}') == {"text": '{"other": 1}'}

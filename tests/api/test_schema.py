@@ -11,8 +11,6 @@ from hypothesis import HealthCheck, settings
 from schemathesis import checks as core_checks
 from schemathesis.specs.openapi import checks as oa_checks
 
-from .conftest import make_tool
-
 pytestmark = pytest.mark.django_db
 
 # Per operation; ~30 s for the whole API on 2 cores. Raise it for a deeper local run.
@@ -83,11 +81,11 @@ def keep_connection():
 
 
 @pytest.fixture
-def seeded(catalog, user):
+def seeded(catalog, user, make_tool):
     """Data for the fuzzer to find: the catalog fixture, plus a token for Alice."""
     from api.services import token_create
 
-    make_tool(user, "Fuzz Target")
+    make_tool("Fuzz Target", author=user)
     _, secret = token_create(user=user, name="fuzz")
     return {"Authorization": f"Bearer {secret}"}
 
@@ -102,6 +100,8 @@ CHECKS = [
 ]
 
 
+# Minutes of requests: in the full suite (CI), not in `make test-fast`.
+@pytest.mark.slow
 @schema.parametrize()
 @settings(
     max_examples=MAX_EXAMPLES,

@@ -1,4 +1,5 @@
-"""Playwright (sync API) driving Debian's chromium against pytest-django's live server."""
+"""Browser tests: Playwright (sync API) driving Debian's Chromium (launched by browser.py)
+against pytest-django's live server or the uvicorn stack."""
 
 import os
 import re

@@ -1,7 +1,6 @@
 import pytest
 
 # Transitional, until tests/tools/test_sse.py imports these from tests.helpers.
-from tests.helpers import FakeResult, http_client, login_cookies, make_run  # noqa: F401
 from tools import streams
 
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from bench import processes as stack
-from tests.tools.conftest import FakeResult, http_client, login_cookies, make_run
+from tests.helpers import FakeResult, http_client, login_cookies, make_run
 from tools import services, streams
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
