@@ -13,6 +13,7 @@ from rest_framework import serializers
 from store.models import Resource, Review
 from tools import selectors as tool_selectors
 from tools.models import Category, Tag, Tool, ToolVersion
+from tools.sampling import SAMPLING_RANGES
 
 
 class SafeJSONField(serializers.JSONField):
@@ -254,10 +255,15 @@ class FavoriteSerializer(serializers.Serializer):
             self.fields["tool"].queryset = tool_selectors.tools_visible_to(request.user)
 
 
+def _ranged(field_class, name: str):
+    lo, hi = SAMPLING_RANGES[name]
+    return field_class(min_value=lo, max_value=hi, required=False)
+
+
 class RunSamplingSerializer(serializers.Serializer):
-    temperature = serializers.FloatField(min_value=0.0, max_value=2.0, required=False)
-    top_p = serializers.FloatField(min_value=0.0, max_value=1.0, required=False)
-    max_new_tokens = serializers.IntegerField(min_value=1, max_value=4096, required=False)
+    temperature = _ranged(serializers.FloatField, "temperature")
+    top_p = _ranged(serializers.FloatField, "top_p")
+    max_new_tokens = _ranged(serializers.IntegerField, "max_new_tokens")
 
 
 class RunCreateSerializer(serializers.Serializer):

@@ -1,4 +1,4 @@
-"""Catalog load benchmark (issue 5): search and home page under a steady open-loop load.
+"""Catalog load benchmark: search and home page under a steady open-loop load.
 
     python -m bench.catalog [--tools 10000] [--rate 20] [--duration 20] [--quick]
 

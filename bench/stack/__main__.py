@@ -7,7 +7,7 @@ Django, PostgreSQL, Celery on Redis, the worker's engine) against the engine alo
 Both paths get the same prompts, greedy sampling and token limit, in the same process run.
 Reported: time to first token (TTFT) p50/p95 and aggregate tokens per second. For the stack,
 TTFT runs from the start of the form POST to the first text event on the run's SSE stream.
-Bar (issue 4): at 16 users the stack adds at most 50 ms to TTFT p50 and keeps at least 90%
+Bar: at 16 users the stack adds at most 50 ms to TTFT p50 and keeps at least 90%
 of the engine's aggregate throughput. `--strict` exits 1 when the bar is missed.
 
 Uses its own database (gptstore_runs_bench, recreated) and Redis db 2 of the embedded servers,

@@ -1,6 +1,5 @@
 import pytest
 
-# Transitional, until tests/tools/test_sse.py imports these from tests.helpers.
 from tools import streams
 
 
