@@ -295,6 +295,9 @@ class RunSerializer(serializers.Serializer):
     state = serializers.CharField(read_only=True)
     finish_reason = serializers.CharField(read_only=True)
     error = serializers.CharField(read_only=True)
+    error_code = serializers.CharField(
+        read_only=True, help_text="Why a failed run failed (stable, for programs); empty otherwise."
+    )
     output = serializers.CharField(read_only=True)
     prompt_tokens = serializers.IntegerField(read_only=True, allow_null=True)
     completion_tokens = serializers.IntegerField(read_only=True, allow_null=True)

@@ -40,20 +40,13 @@ class ApplicationError(Exception):
         super().__init__(self.message)
 
 
-def form_add_error(
-    form: Any, exc: ApplicationError, *, fields: dict[str, str] | None = None
-) -> None:
-    """Show `exc` on a Django form: field messages next to their fields, the rest on top.
-
-    `fields` maps error keys to form field names where they differ.
-    """
-    fields = fields or {}
+def form_add_error(form: Any, exc: ApplicationError) -> None:
+    """Show `exc` on a Django form: field messages next to their fields, the rest on top."""
     if not exc.errors:
         form.add_error(None, exc.message)
         return
     for key, messages in exc.errors.items():
-        name = fields.get(key, key)
-        target = name if name in form.fields else None
+        target = key if key in form.fields else None
         for message in messages:
             form.add_error(target, message)
 

@@ -113,6 +113,7 @@ def test_reconciler_requeues_lost_and_fails_dead(user, tool, redis_client, setti
     dead.refresh_from_db()
     assert lost.state == "queued" and any(lost.task_id in m for m in _queued_ids(redis_client))
     assert dead.state == "failed" and "stopped unexpectedly" in dead.error
+    assert dead.error_code == Run.ErrorCode.WORKER_LOST
     assert dead.output == "partial "
     # A second pass changes nothing: the requeued run has its marker, the dead one is final.
     assert services.run_reconcile() == {"requeued": 0, "failed": 0}
@@ -185,6 +186,7 @@ def test_claim_takes_over_a_dead_workers_run_up_to_the_attempts_cap(user, tool, 
     assert claimed is None
     run.refresh_from_db()
     assert run.state == "failed" and "after 2 attempts" in run.error
+    assert run.error_code == Run.ErrorCode.TOO_MANY_ATTEMPTS
     assert run.output == "lost text"
 
 
