@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 
 import httpx
@@ -56,3 +57,30 @@ def http_client(base: str, user=None) -> httpx.Client:
 def csrf_token(client: httpx.Client, path: str) -> str:
     html = client.get(path).text
     return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+
+
+def in_thread(fn):
+    """Run `fn` in a thread of its own and return its value (ORM work from browser tests)."""
+    # Playwright's sync API runs an event loop in this thread; keep the ORM out of it.
+    box = {}
+
+    def call():
+        from django.db import connection
+
+        try:
+            box["value"] = fn()
+        finally:
+            connection.close()
+
+    t = threading.Thread(target=call)
+    t.start()
+    t.join(30)
+    return box.get("value")
+
+
+def until(predicate, timeout=15.0):
+    # Polled from Python: wait_for_function would need eval, which the site's CSP forbids.
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "the page did not get there in time"
+        time.sleep(0.1)

@@ -7,12 +7,9 @@ the real one (Redis -> SSE view under uvicorn -> run.js -> DOM), and the stored 
 real template after a reload.
 """
 
-import threading
-import time
-
 import pytest
 
-from tests.helpers import FakeResult, login_cookies, make_run
+from tests.helpers import FakeResult, in_thread, login_cookies, make_run, until
 from tools import services, streams
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -26,24 +23,6 @@ PIECES = [
     "</pre><svg onload=\"window.__xss='svg'\"></svg><p>after",
 ]
 PAYLOAD = "".join(PIECES)
-
-
-def _in_thread(fn):
-    # Playwright's sync API runs an event loop in this thread; keep the ORM out of it.
-    box = {}
-
-    def call():
-        from django.db import connection
-
-        try:
-            box["value"] = fn()
-        finally:
-            connection.close()
-
-    t = threading.Thread(target=call)
-    t.start()
-    t.join(30)
-    return box.get("value")
 
 
 def test_payloads_render_as_text_live_and_after_reload(browser, web, user, make_tool):
@@ -60,15 +39,15 @@ def test_payloads_render_as_text_live_and_after_reload(browser, web, user, make_
         page.goto(f"{web}/runs/{run.pk}/")
         assert page.locator("#run-state").get_attribute("data-state") == "running"
         for piece in PIECES:
-            _in_thread(lambda piece=piece: streams.publish_text(run.pk, piece))
-        _until(lambda: page.locator("#run-output").text_content() == PAYLOAD)
+            in_thread(lambda piece=piece: streams.publish_text(run.pk, piece))
+        until(lambda: page.locator("#run-output").text_content() == PAYLOAD)
         _check(page)
-        _in_thread(
+        in_thread(
             lambda: services.run_complete(
                 run=run, attempt=1, pieces=PIECES, result=FakeResult(PAYLOAD)
             )
         )
-        _until(lambda: page.locator("#run").get_attribute("data-final") == "1")
+        until(lambda: page.locator("#run").get_attribute("data-final") == "1")
         assert page.locator("#run-state").text_content() == "Succeeded"
         _check(page)
         page.reload()
@@ -77,14 +56,6 @@ def test_payloads_render_as_text_live_and_after_reload(browser, web, user, make_
         assert not dialogs and not errors
     finally:
         context.close()
-
-
-def _until(predicate, timeout=15.0):
-    # Polled from Python: wait_for_function would need eval, which the site's CSP forbids.
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "the page did not get there in time"
-        time.sleep(0.1)
 
 
 def _check(page):
