@@ -3,7 +3,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast bench lint format install services-up services-down clean
+.PHONY: run test test-fast bench bench-load lint format install services-up services-down clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
@@ -31,6 +31,10 @@ bench: $(STAMP)
 	-$(PY) -m inference.bench
 	-$(PY) -m bench.stack
 	-$(PY) -m bench.catalog
+
+# Sustained mixed load with locust against the real stack (minutes; README "Benchmarks").
+bench-load: $(STAMP)
+	$(PY) -m bench.load --minutes 10 --users 20
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

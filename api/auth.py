@@ -16,9 +16,11 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate(self, request):
         header = authentication.get_authorization_header(request).split()
-        if not header or header[0].lower() != self.keyword.lower().encode():
+        keyword = self.keyword.lower().encode()
+        if not header or not header[0].lower().startswith(keyword):
             return None
-        if len(header) != 2:
+        # "Bearerfoo", "Bearer" alone, "Bearer a b": meant as a token, so refused, not ignored.
+        if header[0].lower() != keyword or len(header) != 2:
             raise exceptions.AuthenticationFailed("Invalid Authorization header.")
         try:
             raw = header[1].decode()

@@ -113,10 +113,20 @@ async def run_events(request: HttpRequest, run_id: uuid.UUID) -> HttpResponse:
             response = error_response(error)
             response["WWW-Authenticate"] = auth.authenticate_header(request)
             return response
+        if result is None:  # a header this scheme does not claim: not a token either
+            error = ApplicationError(
+                "Invalid Authorization header.", code="authentication_failed", status=401
+            )
+            response = error_response(error)
+            response["WWW-Authenticate"] = auth.authenticate_header(request)
+            return response
         user = result[0]
 
         async def auser() -> AbstractBaseUser:
             return user
 
         request.auser = auser
-    return await run_views.run_events(request, run_id)
+    try:
+        return await run_views.run_events(request, run_id)
+    except Http404:
+        return error_response(ApplicationError("Not found.", code="not_found", status=404))

@@ -122,6 +122,7 @@ class ToolSerializer(serializers.ModelSerializer):
             "category",
             "tags",
             "visibility",
+            "prompt_public",
             "author",
             "status",
             "featured",
@@ -151,9 +152,10 @@ class ToolSerializer(serializers.ModelSerializer):
 
 
 class ToolVersionSerializer(serializers.ModelSerializer):
-    """`prompt_template` and `system_prompt` are shown to the tool's author only."""
+    """`prompt_template` and `system_prompt` are shown only to those who may read the prompt:
+    the author, staff, and everyone when the tool's `prompt_public` is on."""
 
-    # Null in answers to anyone but the author, who alone sees the prompt.
+    # Null in answers to anyone else (Tool.prompt_visible_to).
     prompt_template = serializers.CharField(max_length=20000, allow_null=True)
     system_prompt = serializers.CharField(
         max_length=20000, allow_blank=True, allow_null=True, required=False
@@ -195,7 +197,7 @@ class ToolVersionSerializer(serializers.ModelSerializer):
         data = super().to_representation(instance)
         request = self.context.get("request")
         user = getattr(request, "user", None)
-        if user is None or instance.tool.author_id != user.pk:
+        if not instance.tool.prompt_visible_to(user):
             data["prompt_template"] = None
             data["system_prompt"] = None
         return data

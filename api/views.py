@@ -21,7 +21,7 @@ from store import services as store_services
 from store.models import Favorite, Review
 from tools import selectors as tool_selectors
 from tools import services as tool_services
-from tools.models import Category, Tag, Tool, ToolVersion
+from tools.models import Category, Tool, ToolVersion
 
 from . import filters, serializers
 from .errors import error_response
@@ -63,9 +63,11 @@ class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
 @extend_schema_view(list=extend_schema(summary="Tags"), retrieve=extend_schema(summary="A tag"))
 class TagViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = serializers.TagSerializer
-    queryset = Tag.objects.order_by("name")
     lookup_field = "slug"
     permission_classes = [permissions.AllowAny]
+
+    def get_queryset(self):
+        return selectors.tags_visible().order_by("name")
 
 
 @extend_schema_view(
@@ -128,6 +130,7 @@ class ToolViewSet(
             tags=data.get("tags") or [],
             icon=data.get("icon", "🤖"),
             visibility=data.get("visibility", Tool.Visibility.PUBLIC),
+            prompt_public=data.get("prompt_public", False),
         )
 
     def perform_update(self, serializer):
@@ -158,7 +161,8 @@ class ToolVersionViewSet(
     mixins.CreateModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Versions of one tool. Only its author may add one; only the author sees prompts."""
+    """Versions of one tool. Only its author may add one; prompts show as
+    `Tool.prompt_visible_to` allows (author, staff, everyone if the prompt is public)."""
 
     serializer_class = serializers.ToolVersionSerializer
     permission_classes = [permissions.IsAuthenticatedOrReadOnly]

@@ -6,6 +6,7 @@ from django.urls import include, path
 from django.views.static import serve
 
 from . import views
+from .metrics import metrics_view
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -13,6 +14,8 @@ urlpatterns = [
     path("v1/", include("api.openai_urls")),
     path("settings/", include("api.web_urls")),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
     path("", include("store.urls")),
     path("", include("tools.urls")),
     path(

@@ -9,7 +9,7 @@ from .params import SamplingParams
 
 
 def make_generator(params: SamplingParams, device: torch.device) -> torch.Generator | None:
-    if params.greedy:
+    if is_greedy(params):
         return None
     gen = torch.Generator(device=device)
     if params.seed is None:
@@ -20,6 +20,13 @@ def make_generator(params: SamplingParams, device: torch.device) -> torch.Genera
 
 
 _NUCLEUS_PROBE = 256
+# Temperatures below this decode greedily: logits divided by 1e-45 overflow float32 to inf,
+# and softmax turns those into NaNs.
+MIN_TEMPERATURE = 1e-5
+
+
+def is_greedy(params: SamplingParams) -> bool:
+    return params.greedy or params.temperature < MIN_TEMPERATURE
 
 
 def _filter(row: torch.Tensor, p: SamplingParams) -> torch.Tensor:
@@ -72,6 +79,6 @@ def sample(
     """logits [rows, vocab] -> one token id per row."""
     out = torch.argmax(logits, dim=-1).tolist()  # greedy rows; sampled ones are replaced
     for i, (p, gen) in enumerate(zip(params, generators, strict=True)):
-        if not p.greedy:
+        if not is_greedy(p):
             out[i] = draw(torch.softmax(_filter(logits[i], p), -1), gen)
     return out

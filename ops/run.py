@@ -1,16 +1,21 @@
-"""`make run`: start everything the store needs, and stop all of it on Ctrl-C.
+"""`make run`: start everything the store needs, keep it running, and stop all of it on Ctrl-C.
 
 Embedded PostgreSQL/Redis are started only when their URL is not set, and stopped on
-exit only if this process started them.
+exit only if this process started them. A child (web, worker, beat) that dies is started
+again after a backoff (`Supervisor`); the rest keeps serving meanwhile.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 from ops import embedded
 
@@ -59,6 +64,74 @@ def web_args(host: str, port: int) -> list[str]:
     return args + (["--workers", str(workers)] if workers > 1 else [])
 
 
+@dataclass
+class Child:
+    name: str
+    args: list[str]
+    proc: Any = None  # a Popen, or whatever `spawn` returns
+    started_at: float = 0.0
+    failures: int = 0  # crashes in a row, each within `stable_after` of its start
+    restart_at: float | None = None
+
+
+@dataclass
+class Supervisor:
+    """Keeps `make run`'s children alive: a child that exits is started again after
+    `base` seconds, doubling with each crash in a row up to `cap`; a child that stayed up
+    `stable_after` seconds before dying starts over at `base`. Clock and spawn are injected
+    so the policy is tested without real processes or waiting."""
+
+    commands: dict[str, list[str]]
+    spawn: Callable[[list[str]], Any]
+    clock: Callable[[], float] = time.monotonic
+    say: Callable[[str], None] = _say
+    # Called on a dead child before its restart; `make run` kills what is left of its
+    # process group (e.g. uvicorn's worker processes, which would keep the port).
+    cleanup: Callable[[Any], None] = lambda proc: None
+    base: float = 1.0
+    cap: float = 30.0
+    stable_after: float = 60.0
+    children: list[Child] = field(default_factory=list)
+
+    def start(self) -> None:
+        for name, args in self.commands.items():
+            child = Child(name, args)
+            self._spawn(child)
+            self.children.append(child)
+
+    def delay(self, failures: int) -> float:
+        return min(self.base * 2 ** max(failures - 1, 0), self.cap)
+
+    def poll(self) -> None:
+        """One look at every child: note the dead, restart those whose backoff is over."""
+        now = self.clock()
+        for child in self.children:
+            if child.restart_at is None:
+                code = child.proc.poll()
+                if code is None:
+                    continue
+                self.cleanup(child.proc)
+                uptime = now - child.started_at
+                child.failures = 1 if uptime >= self.stable_after else child.failures + 1
+                wait = self.delay(child.failures)
+                child.restart_at = now + wait
+                self.say(
+                    f"{child.name} exited (code {code}) after {uptime:.0f} s;"
+                    f" restarting in {wait:g} s"
+                )
+            elif now >= child.restart_at:
+                self._spawn(child)
+                self.say(f"{child.name} restarted (pid {child.proc.pid})")
+
+    def procs(self) -> list:
+        return [c.proc for c in self.children if c.proc is not None]
+
+    def _spawn(self, child: Child) -> None:
+        child.proc = self.spawn(child.args)
+        child.started_at = self.clock()
+        child.restart_at = None
+
+
 def _stop_children(children: list[subprocess.Popen]) -> None:
     for proc in children:
         if proc.poll() is None:
@@ -72,6 +145,31 @@ def _stop_children(children: list[subprocess.Popen]) -> None:
             proc.wait()
 
 
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass  # nothing left of it
+
+
+def _backoff_from_env() -> dict[str, float]:
+    """RESTART_BACKOFF_MAX and RESTART_STABLE_AFTER (seconds) tune the restart policy."""
+    return {
+        "cap": float(os.environ.get("RESTART_BACKOFF_MAX") or 30),
+        "stable_after": float(os.environ.get("RESTART_STABLE_AFTER") or 60),
+    }
+
+
+def _prepare_multiprocess_metrics(env: dict) -> None:
+    """Several uvicorn processes each count their own requests: prometheus-client then keeps
+    the counts in files shared by all of them, emptied at every start."""
+    if int(env.get("WEB_WORKERS") or 1) > 1 and not env.get("PROMETHEUS_MULTIPROC_DIR"):
+        path = embedded.VAR_DIR / "prometheus"
+        shutil.rmtree(path, ignore_errors=True)
+        path.mkdir(parents=True)
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(path)
+
+
 def main() -> int:
     host = os.environ.get("HOST", "127.0.0.1")
     port = os.environ.get("PORT", "8000")
@@ -80,7 +178,7 @@ def main() -> int:
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
     env.setdefault("PYTHONUNBUFFERED", "1")
     started: list[str] = []
-    children: list[subprocess.Popen] = []
+    supervisor: Supervisor | None = None
     stopping = False
 
     def on_signal(signum, frame):
@@ -117,16 +215,18 @@ def main() -> int:
             ],
             "web": web_args(host, int(port)) + ["--timeout-graceful-shutdown", "5"],
         }
-        for args in commands.values():
+        _prepare_multiprocess_metrics(env)
+
+        def spawn(args: list[str]) -> subprocess.Popen:
             # Own process group each, so shutdown reaches their children too.
-            children.append(subprocess.Popen(args, env=env, start_new_session=True))
+            return subprocess.Popen(args, env=env, start_new_session=True)
+
+        supervisor = Supervisor(commands, spawn, cleanup=_kill_group, **_backoff_from_env())
+        supervisor.start()
         _say(f"GPT Store is running at http://{host}:{port}/  (demo login: demo / demo-pass-123)")
         _say("press Ctrl-C to stop everything")
         while not stopping:
-            dead = [p for p in children if p.poll() is not None]
-            if dead:
-                _say(f"a process exited (code {dead[0].returncode}); stopping the rest")
-                return 1
+            supervisor.poll()
             time.sleep(0.5)
         return 0
     except embedded.ServiceError as exc:
@@ -139,7 +239,7 @@ def main() -> int:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         _say("stopping…")
-        _stop_children(children)
+        _stop_children(supervisor.procs() if supervisor else [])
         embedded.stop(started)
         _say("stopped")
 

@@ -1,6 +1,11 @@
+from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+from django.urls import path
 
-from .models import Category, Run, Tag, Tool, ToolVersion
+from . import selectors, services
+from .models import Category, Run, Tag, Tool, ToolVersion, UsageBudget
 from .signals import tool_changed
 
 
@@ -106,3 +111,42 @@ class RunAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(UsageBudget)
+class UsageBudgetAdmin(admin.ModelAdmin):
+    """Users' own daily token budgets, and a page of who and what spends the most."""
+
+    list_display = ["user", "tokens_per_day", "note", "updated"]
+    search_fields = ["user__username", "user__email"]
+    autocomplete_fields = ["user"]
+    change_list_template = "admin/tools/usagebudget/change_list.html"
+
+    def save_model(self, request, obj, form, change):
+        saved = services.usage_budget_set(
+            user=obj.user, tokens_per_day=obj.tokens_per_day, note=obj.note
+        )
+        obj.pk, obj.updated = saved.pk, saved.updated
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.top_view)
+        return [path("top/", view, name="tools_usage_top"), *super().get_urls()]
+
+    def top_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Top users and tools by tokens",
+            "opts": self.model._meta,
+            "default_budget": settings.GPTSTORE_DAILY_TOKEN_BUDGET,
+            "windows": [
+                {
+                    "label": label,
+                    "users": selectors.top_users(days=days),
+                    "tools": selectors.top_tools(days=days),
+                }
+                for label, days in (("Today (UTC)", 1), ("Last 30 days", selectors.USAGE_DAYS))
+            ],
+        }
+        return TemplateResponse(request, "admin/tools/usagebudget/top.html", context)

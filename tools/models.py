@@ -78,6 +78,13 @@ class Tool(models.Model):
         max_length=12, choices=Visibility.choices, default=Visibility.PUBLIC
     )
     featured = models.BooleanField(default=False)
+    # Off: the prompt template and system prompt are the author's secret (staff see them
+    # too) and nobody else may remix the tool. On: whoever may open the tool sees and remixes.
+    prompt_public = models.BooleanField(
+        "Prompt visible and remixable",
+        default=False,
+        help_text="Let everyone who can open the tool read its prompt and remix it.",
+    )
     forked_from = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="remixes"
     )
@@ -123,6 +130,12 @@ class Tool(models.Model):
     @property
     def is_listed(self) -> bool:
         return self.status == self.Status.PUBLISHED and self.visibility == self.Visibility.PUBLIC
+
+    def prompt_visible_to(self, user) -> bool:
+        """Whether `user` may read (and so remix) the prompt template and system prompt."""
+        if user is None or not user.is_authenticated:
+            return self.prompt_public
+        return self.prompt_public or self.author_id == user.pk or user.is_staff
 
 
 class ToolVersion(models.Model):
@@ -266,3 +279,23 @@ class Run(models.Model):
             "duration_s": None if self.duration_s is None else round(self.duration_s, 2),
             "tokens_per_second": self.tokens_per_second,
         }
+
+
+class UsageBudget(models.Model):
+    """A user's own daily token budget, set by staff; without one the operator's default
+    (`GPTSTORE_DAILY_TOKEN_BUDGET`) applies. 0 means unlimited, as for the setting."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="usage_budget"
+    )
+    tokens_per_day = models.PositiveIntegerField(
+        help_text="Prompt + completion tokens per UTC day; 0 = unlimited."
+    )
+    note = models.CharField(max_length=200, blank=True, help_text="Why, for other staff")
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["user__username"]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.tokens_per_day} tokens/day"

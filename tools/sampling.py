@@ -14,6 +14,14 @@ SAMPLING_RANGES = {"temperature": (0.0, 2.0), "top_p": (0.0, 1.0), "max_new_toke
 DEFAULT_MAX_NEW_TOKENS = 256
 DEFAULT_TEMPERATURE = 0.7
 DEFAULT_TOP_P = 1.0
+# Below this a temperature means greedy decoding: dividing logits by 1e-45 overflows float32
+# and the engine would sample from NaNs.
+GREEDY_BELOW = 1e-5
+
+
+def _temperature(value) -> float:
+    value = float(value)
+    return 0.0 if value < GREEDY_BELOW else value
 
 
 def clean_sampling(defaults: dict) -> dict:
@@ -39,7 +47,7 @@ def sampling_for(*, version, overrides: dict | None = None) -> dict:
     chosen = {**(version.sampling_defaults or {}), **clean_sampling(overrides or {})}
     cap = settings.GPTSTORE_MAX_NEW_TOKENS
     return {
-        "temperature": float(chosen.get("temperature", DEFAULT_TEMPERATURE)),
+        "temperature": _temperature(chosen.get("temperature", DEFAULT_TEMPERATURE)),
         "top_p": float(chosen.get("top_p", DEFAULT_TOP_P)) or DEFAULT_TOP_P,
         "max_new_tokens": max(
             1, min(int(chosen.get("max_new_tokens", DEFAULT_MAX_NEW_TOKENS)), cap)
@@ -62,7 +70,7 @@ def api_sampling(
     if max_tokens is not None:
         out["max_new_tokens"] = max(1, min(int(max_tokens), settings.GPTSTORE_MAX_NEW_TOKENS))
     if temperature is not None:
-        out["temperature"] = float(temperature)
+        out["temperature"] = _temperature(temperature)
     if top_p is not None:
         out["top_p"] = float(top_p)
     if seed is not None:
@@ -74,10 +82,12 @@ def api_sampling(
 
 def base_sampling(overrides: dict | None = None) -> dict:
     """The parameters of a run of the base model itself (no tool), before overrides."""
-    return {
+    params = {
         "temperature": DEFAULT_TEMPERATURE,
         "top_p": DEFAULT_TOP_P,
         "max_new_tokens": min(DEFAULT_MAX_NEW_TOKENS, settings.GPTSTORE_MAX_NEW_TOKENS),
         "seed": random.randrange(2**31),
         **(overrides or {}),
     }
+    params["temperature"] = _temperature(params["temperature"])
+    return params

@@ -73,7 +73,7 @@ def normalize_schema(schema: Any) -> list[dict]:
         problems = _field_problems(raw)
         if problems:
             errors.setdefault(key, []).extend(problems)
-        else:
+        elif key == name:  # a field without a usable name is already an error
             fields.append(_clean_field(raw))
     if errors:
         raise SchemaError(errors)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import usage_views, views
 from .builder import views as builder
 
 urlpatterns = [
@@ -18,6 +18,7 @@ urlpatterns = [
     path("t/<slug:slug>/rollback/", builder.tool_rollback, name="tool_rollback"),
     path("t/<slug:slug>/run", views.run_new, name="run_new"),
     path("runs/", views.run_list, name="run_list"),
+    path("me/usage/", usage_views.usage, name="usage"),
     path("runs/<uuid:run_id>/", views.run_detail, name="run_detail"),
     path("runs/<uuid:run_id>/events", views.run_events, name="run_events"),
     path("runs/<uuid:run_id>/cancel", views.run_cancel, name="run_cancel"),

@@ -56,11 +56,15 @@ INSTALLED_APPS = [
     "store",
     "tools",
     "api",
+    "axes",
 ]
 
 MIDDLEWARE = [
+    "config.metrics.RequestLatencyMiddleware",  # first: times the whole stack
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything parses the request: NUL, lone surrogates and deep JSON are a 400.
+    "config.input.InputCleaningMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -68,6 +72,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.middleware.ContentSecurityPolicyMiddleware",
+    # Last, as django-axes asks: turns a locked-out log-in into its lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -100,6 +106,36 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
+# --- Client address, log-in protection, page rate limits ------------------------------------
+# Proxies in front of Django that append to X-Forwarded-For; 0 = the header is ignored and
+# REMOTE_ADDR is the client (core/clientip.py). Every limit below keys on that address.
+TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
+# django-axes counts failed log-ins (store, admin, anything calling authenticate) per
+# (username, client address); after AXES_FAILURE_LIMIT that pair waits a cool-off that
+# doubles with each lockout within LOGIN_LOCKOUT_MEMORY seconds (store/login_protection.py).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_COOLOFF_TIME = "store.login_protection.cool_off"
+AXES_LOCKOUT_CALLABLE = "store.login_protection.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "store.login_protection.client_address"
+AXES_RESET_ON_SUCCESS = True
+LOGIN_COOLOFF_MINUTES = env.int("LOGIN_COOLOFF_MINUTES", default=5)
+LOGIN_COOLOFF_MAX_MINUTES = env.int("LOGIN_COOLOFF_MAX_MINUTES", default=24 * 60)
+LOGIN_LOCKOUT_MEMORY = env.int("LOGIN_LOCKOUT_MEMORY", default=7 * 24 * 3600)
+# Page rate limits per client address ("N/second|minute|hour|day"; "0" = off), counted in
+# the cache named by WEB_RATE_CACHE (core/ratelimit.py). Search embeds every query on the CPU.
+WEB_RATE_SEARCH = env.str("WEB_RATE_SEARCH", default="30/minute")
+WEB_RATE_SUGGEST = env.str("WEB_RATE_SUGGEST", default="120/minute")
+WEB_RATE_PAGES = env.str("WEB_RATE_PAGES", default="120/minute")  # tool and author pages
+WEB_RATE_SIGNUP = env.str("WEB_RATE_SIGNUP", default="10/hour")
+WEB_RATE_PASSWORD_RESET = env.str("WEB_RATE_PASSWORD_RESET", default="10/hour")
+WEB_RATE_PASSWORD_RESET_EMAIL = env.str("WEB_RATE_PASSWORD_RESET_EMAIL", default="3/hour")
+WEB_RATE_CACHE = "default"
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -116,6 +152,8 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1_000_000)
+# DEBUG pages and error mails also hide connection URLs (DATABASE_URL, REDIS_URL, ...).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "config.reporting.ExceptionReporterFilter"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 1_000_000
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -175,6 +213,8 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 API_THROTTLE_CACHE = "default"
+# The throttles key on core.clientip.client_ip; DRF's own setting agrees for anything else.
+REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXIES
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = celery_url(REDIS_URL)
@@ -217,6 +257,9 @@ GPTSTORE_MAX_QUEUE = env.int("GPTSTORE_MAX_QUEUE", default=256)
 GPTSTORE_MAX_NEW_TOKENS = env.int("GPTSTORE_MAX_NEW_TOKENS", default=512)
 GPTSTORE_MAX_PROMPT_TOKENS = env.int("GPTSTORE_MAX_PROMPT_TOKENS", default=1536)
 GPTSTORE_MAX_LIVE_RUNS_PER_USER = env.int("GPTSTORE_MAX_LIVE_RUNS_PER_USER", default=4)
+# Prompt + completion tokens one user may spend per UTC day (runs in flight reserved at their
+# prompt estimate + max_new_tokens); 0 = unlimited. Per-user overrides: tools.UsageBudget.
+GPTSTORE_DAILY_TOKEN_BUDGET = env.int("GPTSTORE_DAILY_TOKEN_BUDGET", default=200_000)
 GPTSTORE_STREAM_TTL = env.int("GPTSTORE_STREAM_TTL", default=24 * 3600)
 # A worker refreshes a lease per running run; a run whose lease lapsed lost its worker.
 GPTSTORE_RUN_LEASE_TTL = env.int("GPTSTORE_RUN_LEASE_TTL", default=15)
@@ -225,12 +268,17 @@ GPTSTORE_RUN_MAX_ATTEMPTS = env.int("GPTSTORE_RUN_MAX_ATTEMPTS", default=3)
 GPTSTORE_REQUEUE_AFTER = env.int("GPTSTORE_REQUEUE_AFTER", default=60)
 # Build the engine when an inference worker starts, not on its first run.
 GPTSTORE_ENGINE_WARMUP = env.bool("GPTSTORE_ENGINE_WARMUP", default=True)
+# Bearer token Prometheus sends to /metrics; empty turns the endpoint off (404).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 # Nice value added to the engine's threads in a worker: web and task threads stay responsive.
 GPTSTORE_ENGINE_NICE = env.int("GPTSTORE_ENGINE_NICE", default=10)
 # After a run's first words, streamed text is sent to Redis (and so to viewers) at most this
 # often: fewer, larger events cost the web, Redis and the browser less per token.
 GPTSTORE_STREAM_FLUSH_MS = env.int("GPTSTORE_STREAM_FLUSH_MS", default=50)
 GPTSTORE_SSE_KEEPALIVE = env.float("GPTSTORE_SSE_KEEPALIVE", default=15.0)  # seconds
+# Load the search embedding model in the background when a web process starts, so the first
+# search is as fast as the next (about 8 s of loading otherwise falls on the first visitor).
+GPTSTORE_SEARCH_WARMUP = env.bool("GPTSTORE_SEARCH_WARMUP", default=True)
 
 LOGGING = {
     "version": 1,

@@ -44,3 +44,13 @@ REST_FRAMEWORK = {
 }
 API_THROTTLE_CACHE = "api-throttle"
 CACHES = {**CACHES, "api-throttle": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Page rate limits likewise: off unless a test turns one on (core/ratelimit.py reads them per
+# request), counted in local memory.
+WEB_RATE_SEARCH = WEB_RATE_SUGGEST = WEB_RATE_PAGES = WEB_RATE_SIGNUP = ""
+WEB_RATE_PASSWORD_RESET = WEB_RATE_PASSWORD_RESET_EMAIL = ""
+WEB_RATE_CACHE = "web-rate"
+CACHES = {**CACHES, "web-rate": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Web servers started by tests never search semantically unless a test says so.
+GPTSTORE_SEARCH_WARMUP = env.bool("GPTSTORE_SEARCH_WARMUP", default=False)

@@ -18,7 +18,14 @@ the first query, never at import time), `query` the retrievers and the search. T
 below are the package's public face; callers import them from `store.search`.
 """
 
-from .embeddings import embed_query, embed_texts, get_model, resource_document, tool_document
+from .embeddings import (
+    embed_query,
+    embed_texts,
+    get_model,
+    resource_document,
+    tool_document,
+    warm_up_in_background,
+)
 from .params import (
     KIND_RESOURCES,
     KIND_TOOLS,
@@ -42,6 +49,7 @@ __all__ = [
     "SearchResult",
     "did_you_mean",
     "embed_query",
+    "warm_up_in_background",
     "embed_texts",
     "get_model",
     "normalize_query",

@@ -1,8 +1,9 @@
 """Sentence embeddings for semantic search: the model, vectors for texts and queries, and
 the text each tool or resource is embedded from.
 
-The model (all-MiniLM-L6-v2 through sentence-transformers, so torch) is loaded on first
-use, never at import: web processes that never embed never pay for it.
+The model (all-MiniLM-L6-v2 through sentence-transformers, so torch) is never loaded at
+import: web processes warm it in the background when they start (`warm_up_in_background`),
+other processes load it on first use.
 """
 
 from __future__ import annotations
@@ -56,6 +57,24 @@ def get_model():
                     log.exception("sentence-embedding model unavailable; semantic search off")
                     _model_failed = True
     return _model
+
+
+def warm_up_in_background() -> threading.Thread:
+    """Load the model (and run one encode, whose first call has costs of its own) in a
+    daemon thread, so the first search after a web process starts is as fast as the next.
+
+    Called once when a web process starts (config/asgi.py); never at import time, and never
+    blocking startup: a search that comes first waits for the same load instead of starting
+    another.
+    """
+
+    def warm() -> None:
+        if get_model() is not None:
+            embed_query("warm up")
+
+    thread = threading.Thread(target=warm, name="gptstore-search-warmup", daemon=True)
+    thread.start()
+    return thread
 
 
 def embed_texts(texts: list[str]) -> list[list[float]] | None:

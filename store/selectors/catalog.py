@@ -144,6 +144,15 @@ def tags_with_counts(*, limit: int = 30) -> QuerySet[Tag]:
     )
 
 
+def tags_visible() -> QuerySet[Tag]:
+    """Tags a visitor may learn of: used by a listed tool or an approved resource. A tag
+    only on drafts, private or unlisted tools would leak what their authors are building."""
+    listed_ids = Tool.objects.filter(_listed_filter("")).order_by().values("pk")
+    on_tools = Tool.tags.through.objects.filter(tool_id__in=listed_ids).values("tag_id")
+    on_resources = Resource.tags.through.objects.filter(resource__approved=True).values("tag_id")
+    return Tag.objects.filter(Q(pk__in=on_tools) | Q(pk__in=on_resources))
+
+
 def tools_similar(tool: Tool, *, limit: int = 4) -> list[Tool]:
     """Nearest listed tools by embedding; by shared category and tags when none is stored."""
     others = tools_listed().exclude(pk=tool.pk)

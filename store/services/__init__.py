@@ -1,5 +1,6 @@
 """Writes for the storefront, split by sub-domain; this package's names are its public face."""
 
+from .accounts import user_signup
 from .community import (
     ReportError,
     ResourceError,
@@ -37,4 +38,5 @@ __all__ = [
     "review_upsert",
     "tool_embed",
     "tool_reindex",
+    "user_signup",
 ]

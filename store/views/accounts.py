@@ -1,4 +1,9 @@
-"""Accounts: sign-up, log-in (throttled), the profile form and the password pages."""
+"""Accounts: sign-up, log-in, the profile form and the password pages.
+
+Failed log-ins are counted by django-axes per (account, client address); see
+`store.login_protection`. Sign-up and password reset are rate limited per client address,
+password reset also per e-mail address, and neither tells whether an address has an account.
+"""
 
 from __future__ import annotations
 
@@ -6,26 +11,36 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils.decorators import method_decorator
+
+from core.ratelimit import RateLimited, rate_hit, rate_limited
 
 from .. import services
-from ..forms import ProfileForm, SignupForm, ThrottledAuthenticationForm
+from ..forms import ProfileForm, SignupForm
 from ._common import safe_next
 
 
 class LoginView(auth_views.LoginView):
-    authentication_form = ThrottledAuthenticationForm
     template_name = "registration/login.html"
     redirect_authenticated_user = True
 
 
+@rate_limited("signup", methods=("POST",))
 def signup(request):
     if request.user.is_authenticated:
         return redirect("home")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = form.save()
+        user = services.user_signup(
+            username=form.cleaned_data["username"],
+            email=form.cleaned_data["email"],
+            password=form.cleaned_data["password1"],
+            login_url=request.build_absolute_uri(reverse("login")),
+            reset_url=request.build_absolute_uri(reverse("password_reset")),
+        )
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome, {user.username}! Your account is ready.")
         return redirect(safe_next(request, reverse("home")))
@@ -58,12 +73,26 @@ password_change = auth_views.PasswordChangeView.as_view(
 password_change_done = auth_views.PasswordChangeDoneView.as_view(
     template_name="registration/password_change_done.html"
 )
-password_reset = auth_views.PasswordResetView.as_view(
-    template_name="registration/password_reset_form.html",
-    email_template_name="registration/password_reset_email.txt",
-    subject_template_name="registration/password_reset_subject.txt",
-    success_url=reverse_lazy("password_reset_done"),
-)
+
+
+@method_decorator(rate_limited("password_reset", methods=("POST",)), name="dispatch")
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "registration/password_reset_form.html"
+    email_template_name = "registration/password_reset_email.txt"
+    subject_template_name = "registration/password_reset_subject.txt"
+    success_url = reverse_lazy("password_reset_done")
+
+    def form_valid(self, form):
+        try:
+            rate_hit("password_reset_email", form.cleaned_data["email"].strip().lower())
+        except RateLimited:
+            # No more mail to this address for now, but the same page as a sent link: the
+            # limit must not tell whether the address has an account.
+            return HttpResponseRedirect(self.get_success_url())
+        return super().form_valid(form)
+
+
+password_reset = PasswordResetView.as_view()
 password_reset_done = auth_views.PasswordResetDoneView.as_view(
     template_name="registration/password_reset_done.html"
 )

@@ -8,8 +8,9 @@ from django.db.models import Count
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
+from core.ratelimit import rate_limited
 from tools import selectors as tool_selectors
-from tools.models import Category, Tag
+from tools.models import Category
 
 from .. import search as search_mod
 from .. import selectors
@@ -64,7 +65,7 @@ def category(request, slug):
 
 @require_GET
 def tag(request, slug):
-    tag_obj = get_object_or_404(Tag, slug=slug)
+    tag_obj = get_object_or_404(selectors.tags_visible(), slug=slug)
     return _tool_list_page(
         request,
         title=f"#{tag_obj.name}",
@@ -84,6 +85,7 @@ def categories(request):
 
 
 @require_GET
+@rate_limited("pages")
 def author(request, username):
     person = get_object_or_404(get_user_model(), username=username, is_active=True)
     tools = tool_selectors.tools_listed().filter(author=person)

@@ -5,12 +5,16 @@ from __future__ import annotations
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from core.ratelimit import rate_limited
+
 from .. import search as search_mod
 from .. import selectors
 from ._common import with_favorites
 
 
+# Each search with words embeds the query on the CPU: limited per client address.
 @require_GET
+@rate_limited("search")
 def search(request):
     params = search_mod.params_from_query(request.GET)
     result = search_mod.search(params)
@@ -39,6 +43,7 @@ def _query_without_page(request) -> str:
 
 
 @require_GET
+@rate_limited("suggest")
 def search_suggest(request):
     q = request.GET.get("q", "")
     tools = search_mod.suggest(q)

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import ApplicationError, form_add_error
+from core.ratelimit import rate_limited
 from tools import forms as tool_forms
 from tools import selectors as tool_selectors
 from tools.models import Tool
@@ -59,7 +60,9 @@ def _reviews_context(request, tool: Tool, *, form: ReviewForm | None = None) -> 
     }
 
 
+# Similar tools are a vector search per view: limited per client address.
 @require_GET
+@rate_limited("pages")
 def tool_detail(request, slug):
     tool = _visible_tool(request, slug)
     if is_htmx(request) and request.GET.get("part") == "reviews":

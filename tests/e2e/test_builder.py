@@ -123,6 +123,7 @@ def test_create_test_publish_find_run_version_remix(browser, web, worker, django
     expect(errors).to_contain_text("undeclared fields: {{style}}")
     assert not Tool.objects.filter(name="Zanzibar Summarizer").exists()
     page.locator("[name=prompt_template]").fill("Summarize in one {{tone}} sentence: {{text}}")
+    page.get_by_label("Prompt visible and remixable").check()  # else Bob cannot remix it
     page.get_by_role("button", name="Create draft").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Edit “Zanzibar Summarizer”")
     tool = Tool.objects.get(name="Zanzibar Summarizer")

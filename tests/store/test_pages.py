@@ -59,7 +59,9 @@ def test_odd_query_params_never_500(client, demo, query):
         ("search_suggest", []),
     ]:
         response = client.get(reverse(name, args=args) + query)
-        assert response.status_code == 200, (name, query)
+        # NUL is refused by the input layer (config/input.py) before any view runs.
+        expected = 400 if "%00" in query else 200
+        assert response.status_code == expected, (name, query)
 
 
 def test_unknown_objects_404(client, demo):

@@ -80,6 +80,7 @@ def test_owner_actions_matrix(
 
 @pytest.mark.parametrize("who", ["author", "other", "anonymous", "staff"])
 def test_remix_matrix(client, user, other_user, admin_user, published, draft, who):
+    Tool.objects.filter(pk=published.pk).update(prompt_public=True)
     _who(client, who, user, other_user, admin_user)
     resp = client.post(reverse("tool_remix", args=[published.slug]))
     if who == "anonymous":

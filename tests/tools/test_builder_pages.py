@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from tests.tools.builder_form import TWO_FIELDS, builder_post
 from tools import services as tool_services
-from tools.models import Run
+from tools.models import Run, Tool
 
 pytestmark = pytest.mark.django_db
 
@@ -40,6 +40,8 @@ def test_editing_a_published_tool_makes_version_two(client, published):
 
 
 def test_tool_page_buttons_and_remix_links(client, published, other_user):
+    Tool.objects.filter(pk=published.pk).update(prompt_public=True)
+    published.refresh_from_db()
     copy = tool_services.tool_remix(tool=published, user=other_user)
     tool_services.tool_publish_head(tool=copy)
     client.force_login(published.author)

@@ -89,6 +89,8 @@ def test_unpublish_delete_and_runs_stay_readable(published, other_user, client):
 
 
 def test_remix_copies_into_a_draft(published, other_user):
+    Tool.objects.filter(pk=published.pk).update(prompt_public=True)
+    published.refresh_from_db()
     copy = tool_services.tool_remix(tool=published, user=other_user)
     assert copy.author == other_user and copy.status == Tool.Status.DRAFT
     assert copy.forked_from == published and copy.current_version is None

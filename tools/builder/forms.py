@@ -14,6 +14,8 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.forms import formset_factory
 
+from core.cleaning import BadJSON, loads_checked
+
 from ..models import Category, Tool
 from ..sampling import DEFAULT_MAX_NEW_TOKENS, DEFAULT_TEMPERATURE, SAMPLING_RANGES
 from ..schema import FIELD_TYPES, MAX_FIELDS, SchemaError
@@ -60,6 +62,12 @@ class ToolBuilderForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text="Use {{field_name}} for each input field.",
     )
+    prompt_public = forms.BooleanField(
+        required=False,
+        label="Prompt visible and remixable",
+        help_text="Off: only you (and staff) can read the prompt and system prompt, and "
+        "nobody else can remix the tool. On: everyone who can open the tool can do both.",
+    )
     temperature = forms.FloatField(
         min_value=SAMPLING_RANGES["temperature"][0],
         max_value=SAMPLING_RANGES["temperature"][1],
@@ -104,7 +112,9 @@ class ToolBuilderForm(forms.Form):
         if not raw:
             return []
         try:
-            value = json.loads(raw)
+            value = loads_checked(raw)
+        except BadJSON as exc:
+            raise forms.ValidationError(str(exc)) from exc
         except ValueError as exc:
             raise forms.ValidationError(f"Not valid JSON: {exc}") from exc
         if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
@@ -122,6 +132,7 @@ class ToolBuilderForm(forms.Form):
             "category": d["category"],
             "icon": d["icon"].strip() or "🤖",
             "visibility": d["visibility"],
+            "prompt_public": d["prompt_public"],
         }
 
     def version_fields(self, input_schema: list[dict]) -> dict:
@@ -150,6 +161,7 @@ class ToolBuilderForm(forms.Form):
             "tags": ", ".join(tool.tags.values_list("name", flat=True)),
             "icon": tool.icon,
             "visibility": tool.visibility,
+            "prompt_public": tool.prompt_public,
         }
         if version is not None:
             sampling = version.sampling_defaults or {}

@@ -7,6 +7,7 @@ anonymous visitors are sent to log in.
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from django.contrib import messages
@@ -31,6 +32,7 @@ from .forms import (
     input_field_formset,
 )
 
+VERSION_NUMBER = re.compile(r"[0-9]{1,9}")
 NEW_TOOL_FIELDS = [{"name": "text", "label": "Text", "type": "long_text", "required": True}]
 
 
@@ -289,7 +291,10 @@ def tool_versions(request, slug):
 def tool_rollback(request, slug):
     tool = _editable_tool(request, slug)
     number = request.POST.get("version", "")
-    version = tool.versions.filter(number=int(number)).first() if number.isdigit() else None
+    # ASCII digits only, and few enough for the integer column: "²" passes isdigit(), int()
+    # refuses it; a 20-digit number is out of the column's range.
+    valid = VERSION_NUMBER.fullmatch(number) is not None
+    version = tool.versions.filter(number=int(number)).first() if valid else None
     if version is None:
         messages.error(request, "Choose a version to roll back to.")
         return redirect("tool_versions", slug=tool.slug)

@@ -18,6 +18,18 @@ from .run_stats import (
     tools_of_author,
     version_run_figures,
 )
+from .usage import (
+    USAGE_DAYS,
+    BudgetStatus,
+    budget_reset_at,
+    budget_status,
+    daily_budget,
+    tokens_used_today,
+    top_tools,
+    top_users,
+    usage_by_tool,
+    usage_per_day,
+)
 
 __all__ = [
     "aqueue_position",
@@ -34,4 +46,14 @@ __all__ = [
     "tools_of_author",
     "tools_visible_to",
     "version_run_figures",
+    "USAGE_DAYS",
+    "BudgetStatus",
+    "budget_reset_at",
+    "budget_status",
+    "daily_budget",
+    "tokens_used_today",
+    "top_tools",
+    "top_users",
+    "usage_by_tool",
+    "usage_per_day",
 ]

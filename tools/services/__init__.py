@@ -1,8 +1,10 @@
 """Writes for a tool's life, split by sub-domain; this package's names are its public face."""
 
+from .budgets import usage_budget_set
 from .builder import tool_build, tool_publish_head, tool_remix
 from .execution import run_claim, run_complete, run_execute, run_fail, run_reconcile
 from .runs import (
+    BudgetExceeded,
     RunError,
     RunLimitExceeded,
     RunsPaused,
@@ -38,6 +40,7 @@ from .versions import (
 
 __all__ = [
     "TOOL_FIELDS",
+    "BudgetExceeded",
     "RunError",
     "RunLimitExceeded",
     "RunsPaused",
@@ -70,6 +73,7 @@ __all__ = [
     "tool_update",
     "tool_version_create",
     "unique_slug",
+    "usage_budget_set",
     "version_copy",
     "version_is_draft",
 ]

@@ -48,9 +48,15 @@ def tool_publish_head(*, tool: Tool, changelog: str = "", visibility: str | None
 
 @transaction.atomic
 def tool_remix(*, tool: Tool, user: AbstractBaseUser) -> Tool:
-    """Copy a public tool (or one's own) into a new draft of `user`, linked by forked_from."""
+    """Copy a public tool (or one's own) into a new draft of `user`, linked by forked_from.
+
+    Remixing copies the prompt, so another's tool can be remixed only when its author made
+    the prompt public (`Tool.prompt_public`); staff are no exception, their copy would be theirs.
+    """
     if not (tool.is_listed or tool.author_id == user.pk):
         raise ToolError("Only public tools can be remixed.")
+    if not (tool.prompt_public or tool.author_id == user.pk):
+        raise ToolError("The author keeps this tool's prompt private, so it cannot be remixed.")
     source = tool.current_version or tool_head_version(tool)
     if source is None:
         raise ToolError("This tool has nothing to remix yet.")

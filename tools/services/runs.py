@@ -9,6 +9,7 @@ queued runs and fails runs whose worker died.
 from __future__ import annotations
 
 import logging
+import math
 import uuid
 from functools import partial
 
@@ -25,6 +26,7 @@ from ..models import Run, Tool, ToolVersion
 from ..prompt_tokens import count_prompt_tokens
 from ..sampling import base_sampling, sampling_for
 from ..schema import SchemaError, normalize_schema, render, validate_inputs
+from ..selectors import usage
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,24 @@ class RunError(ApplicationError):
 class RunLimitExceeded(RunError):
     code = "too_many_live_runs"
     status = 429
+
+
+class BudgetExceeded(RunError):
+    """The user's daily token budget cannot cover this run; it starts again at 00:00 UTC."""
+
+    code = "token_budget_exceeded"
+    status = 429
+
+    def __init__(self, *, budget: int, used: int, needed: int, reset_at) -> None:
+        wait = max(1, math.ceil((reset_at - timezone.now()).total_seconds()))
+        hours, minutes = divmod(math.ceil(wait / 60), 60)
+        super().__init__(
+            f"Your daily token budget cannot cover this run: {used} of {budget} tokens are "
+            f"used or held by runs in progress today, and this run may need up to {needed}. "
+            f"It resets at {reset_at:%H:%M} UTC (in {hours} h {minutes} min)."
+        )
+        self.retry_after = wait
+        self.reset_at = reset_at
 
 
 class RunsPaused(RunError):
@@ -115,7 +135,8 @@ def run_create(
 
 
 def _run_insert_capped(*, user, **fields) -> Run:
-    """Insert a queued run unless the user is at the live-run cap; enqueue after commit."""
+    """Insert a queued run unless the user is at the live-run cap or its daily token budget
+    cannot cover it; enqueue after commit."""
     limit = settings.GPTSTORE_MAX_LIVE_RUNS_PER_USER
     with transaction.atomic():
         # The user's row lock serialises this user's concurrent creates, so the count below
@@ -127,9 +148,29 @@ def _run_insert_capped(*, user, **fields) -> Run:
                 f"You already have {live} runs in progress and the limit is {limit}. "
                 "Wait for one to finish, or cancel one, then try again."
             )
+        _budget_check(user=user, fields=fields)
         run = Run.objects.create(user=user, task_id=str(uuid.uuid4()), **fields)
         transaction.on_commit(partial(run_enqueue, run_id=run.id, task_id=run.task_id))
     return run
+
+
+def _budget_check(*, user, fields: dict) -> None:
+    """Under the caller's user-row lock: refuse the run unless today's spend, the runs in
+    flight (held at their reservation) and this run's own reservation fit the budget."""
+    budget = usage.daily_budget(user)
+    if budget == 0:
+        return
+    estimate = usage.run_prompt_estimate(
+        system_prompt=fields.get("system_prompt", ""),
+        prompt=fields.get("prompt", ""),
+        messages=fields.get("messages"),
+    )
+    needed = estimate + int(fields["sampling"].get("max_new_tokens") or 0)
+    used = usage.tokens_used_today(user)
+    if used + needed > budget:
+        raise BudgetExceeded(
+            budget=budget, used=used, needed=needed, reset_at=usage.budget_reset_at()
+        )
 
 
 def run_create_base(

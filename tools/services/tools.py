@@ -6,8 +6,10 @@ refresh its search index without this app knowing about search.
 
 from __future__ import annotations
 
+import secrets
+
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
@@ -18,7 +20,15 @@ from ..models import Category, Tag, Tool, ToolVersion
 from ..schema import SchemaError
 from ..signals import tool_changed
 
-TOOL_FIELDS = ("name", "tagline", "description", "category", "icon", "visibility")
+TOOL_FIELDS = (
+    "name",
+    "tagline",
+    "description",
+    "category",
+    "icon",
+    "visibility",
+    "prompt_public",
+)
 
 
 class ToolError(ApplicationError):
@@ -27,8 +37,23 @@ class ToolError(ApplicationError):
     code = "tool_state"
 
 
-def unique_slug(model, text: str, *, max_length: int = 90) -> str:
-    base = slugify(text)[:max_length].strip("-") or "item"
+SLUG_ATTEMPTS = 8
+
+
+class SlugTaken(ApplicationError):
+    code = "slug_taken"
+    status = 409
+
+
+def _max_length(model, field: str) -> int:
+    return model._meta.get_field(field).max_length
+
+
+def unique_slug(model, text: str) -> str:
+    """A free slug for `model` from `text`, never longer than the model's slug field (slugify
+    can make text longer: "ǆ" becomes "dz"), with room kept for a "-<n>" suffix."""
+    max_length = _max_length(model, "slug")
+    base = slugify(text)[: max_length - 6].strip("-") or "item"
     slug, n = base, 2
     while model.objects.filter(slug=slug).exists():
         slug = f"{base}-{n}"
@@ -39,14 +64,48 @@ def unique_slug(model, text: str, *, max_length: int = 90) -> str:
 def tags_resolve(*, names: list[str]) -> list[Tag]:
     tags = []
     for name in names:
-        name = name.strip().lower()[:40]
-        slug = slugify(name)
+        name = name.strip().lower()[: _max_length(Tag, "name")]
+        slug = slugify(name)[: _max_length(Tag, "slug")].strip("-")
         if not slug:
             continue
-        tag, _ = Tag.objects.get_or_create(slug=slug, defaults={"name": name})
+        tag = Tag.objects.filter(slug=slug).first()
+        if tag is None:
+            tag = _tag_create(name=name, slug=slug)
         if tag not in tags:
             tags.append(tag)
     return tags
+
+
+def _tag_create(*, name: str, slug: str) -> Tag:
+    """A new tag; when another request just made it (same slug or same name), that one."""
+    try:
+        with transaction.atomic():
+            return Tag.objects.create(slug=slug, name=name)
+    except IntegrityError:
+        # Two names can share a slug ("a b" and "a-b"); the one stored first keeps it.
+        tag = Tag.objects.filter(slug=slug).first() or Tag.objects.filter(name=name).first()
+        if tag is None:
+            raise
+        return tag
+
+
+def _tool_insert(*, slug: str | None, name: str, **fields) -> Tool:
+    """Insert a tool under a free slug. Another request can take the slug between the check
+    and the insert; the unique index refuses the second one, which then takes the next free
+    one. Past the first retry many requests are racing for the same names, so a random
+    suffix ends the race instead of everyone trying "-3", "-4", ... together."""
+    for attempt in range(SLUG_ATTEMPTS):
+        suffix = f" {secrets.token_hex(3)}" if attempt >= 2 else ""
+        candidate = slug or unique_slug(Tool, name + suffix)
+        try:
+            with transaction.atomic():
+                return Tool.objects.create(name=name, slug=candidate, **fields)
+        except IntegrityError:
+            if not Tool.objects.filter(slug=candidate).exists():
+                raise  # not the slug: a real bug, not a race
+            if slug is not None:
+                raise SlugTaken(f"The address {slug!r} is taken.")
+    raise SlugTaken("Another tool with this name was created at the same time; try again.")
 
 
 @transaction.atomic
@@ -62,17 +121,19 @@ def tool_create(
     visibility: str = Tool.Visibility.PUBLIC,
     slug: str | None = None,
     forked_from: Tool | None = None,
+    prompt_public: bool = False,
 ) -> Tool:
-    tool = Tool.objects.create(
+    tool = _tool_insert(
         author=author,
         name=name,
-        slug=slug or unique_slug(Tool, name),
+        slug=slug,
         tagline=tagline,
         description=description,
         category=category,
         icon=icon or "🤖",
         visibility=visibility,
         forked_from=forked_from,
+        prompt_public=prompt_public,
     )
     if tags:
         tool.tags.set(tags_resolve(names=tags))
