@@ -27,7 +27,7 @@ class RateLimited(ApplicationError):
     status = 429
 
     def __init__(self, retry_after: int):
-        super().__init__("Too many requests. Wait a moment and try again.")
+        super().__init__("That was a lot of requests in a short time. Wait a moment and try again.")
         self.retry_after = retry_after
 
 
