@@ -48,3 +48,21 @@ def format_table(rows: list[tuple]) -> str:
     lines = ["  ".join(str(c).rjust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def isolated_services(database: str, redis_db: int) -> list[str]:
+    """Point this benchmark process at a database and a Redis db of its own, recreated on
+    the embedded servers (started if needed; the names started are returned, to stop them
+    at the end). A DATABASE_URL or REDIS_URL already set is used as it is."""
+    from ops import embedded
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+    svc = embedded.ensure_up()
+    started = [n for n in svc.pop("GPTSTORE_STARTED").split(",") if n]
+    if not os.environ.get("DATABASE_URL"):
+        embedded._psql(None, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        embedded._psql(None, f'CREATE DATABASE "{database}"')
+        os.environ["DATABASE_URL"] = embedded.postgres_url(database=database)
+    if not os.environ.get("REDIS_URL"):
+        os.environ["REDIS_URL"] = embedded.redis_url(db=redis_db)
+    return started

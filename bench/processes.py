@@ -98,6 +98,26 @@ def start_web(env: dict, name: str = "web", port: int | None = None):
     raise TimeoutError("uvicorn did not answer /healthz in 60 s")
 
 
+def start_stack(prefix: str, *, concurrency: int) -> tuple[subprocess.Popen, subprocess.Popen, str]:
+    """A worker (engine ready) and a web server on this process's database and Redis, as the
+    benchmarks run them: (worker, web, base URL). Nothing is left running on a failure."""
+    from django.conf import settings
+    from django.db import connection
+
+    from tools import streams
+
+    env = stack_env(connection.settings_dict, settings.REDIS_URL)
+    env["DATABASE_URL"] = os.environ["DATABASE_URL"]
+    worker = start_worker(env, f"{prefix}-worker", concurrency=concurrency)
+    try:
+        wait_engine_ready(streams.client(), f"{prefix}-worker", worker)
+        web, base = start_web(env, f"{prefix}-web")
+    except BaseException:
+        stop(worker)
+        raise
+    return worker, web, base
+
+
 def stop(proc: subprocess.Popen | None, sig: int = signal.SIGTERM, timeout: float = 20.0) -> None:
     if proc is None or proc.poll() is not None:
         return

@@ -22,7 +22,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.common import BASE_DIR, say
+from bench.common import BASE_DIR, isolated_services, say
 from bench.load.report import MemorySampler, read_locust_csv, render, run_figures
 
 DB_NAME = "gptstore_load_bench"
@@ -31,18 +31,7 @@ MAX_MINUTES = 120
 
 
 def setup_env() -> list[str]:
-    from ops import embedded
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
-    svc = embedded.ensure_up()
-    started = [n for n in svc.pop("GPTSTORE_STARTED").split(",") if n]
-    if not os.environ.get("DATABASE_URL"):
-        embedded._psql(None, f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        embedded._psql(None, f'CREATE DATABASE "{DB_NAME}"')
-        os.environ["DATABASE_URL"] = embedded.postgres_url(database=DB_NAME)
-    if not os.environ.get("REDIS_URL"):
-        os.environ["REDIS_URL"] = embedded.redis_url(db=3)
-    return started
+    return isolated_services(DB_NAME, redis_db=3)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

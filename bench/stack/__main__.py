@@ -23,7 +23,7 @@ import os
 import statistics
 import sys
 
-from bench.common import say
+from bench.common import isolated_services, say
 from bench.stack.engine import EngineAlone
 from bench.stack.servers import Stack
 from bench.stack.sustained import engine_loop, stack_loop
@@ -36,18 +36,8 @@ MIN_KEPT_THROUGHPUT = 0.90
 
 
 def setup_env() -> None:
-    from ops import embedded
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
-    svc = embedded.ensure_up()
-    started = [n for n in svc.pop("GPTSTORE_STARTED").split(",") if n]
+    started = isolated_services(DB_NAME, redis_db=2)
     os.environ["GPTSTORE_BENCH_STARTED"] = ",".join(started)
-    if not os.environ.get("DATABASE_URL"):
-        embedded._psql(None, f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        embedded._psql(None, f'CREATE DATABASE "{DB_NAME}"')
-        os.environ["DATABASE_URL"] = embedded.postgres_url(database=DB_NAME)
-    if not os.environ.get("REDIS_URL"):
-        os.environ["REDIS_URL"] = embedded.redis_url(db=2)
 
 
 def prepare(max_new_tokens: int):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import statistics
 
 from bench import processes
@@ -19,21 +18,11 @@ class Stack:
     def __init__(self, users: int) -> None:
         from django.conf import settings
         from django.contrib.auth import get_user_model
-        from django.db import connection
         from django.test import Client
 
-        from tools import streams
-
-        env = processes.stack_env(connection.settings_dict, settings.REDIS_URL)
-        env["DATABASE_URL"] = os.environ["DATABASE_URL"]
-        self.worker = processes.start_worker(env, "bench-worker", concurrency=max(32, users + 4))
-        self.web = None
-        try:
-            processes.wait_engine_ready(streams.client(), "bench-worker", self.worker)
-            self.web, self.base = processes.start_web(env, "bench-web")
-        except BaseException:
-            self.close()
-            raise
+        self.worker, self.web, self.base = processes.start_stack(
+            "bench", concurrency=max(32, users + 4)
+        )
         self.users = []  # one signed-in session per simulated user
         for i in range(users):
             user = get_user_model().objects.create_user(
