@@ -5,10 +5,14 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.static import serve
 
+from core.ratelimit import rate_limited
+
 from . import views
 from .metrics import metrics_view
 
 urlpatterns = [
+    # The admin's log-in shares the store's per-address limit on log-in posts.
+    path("admin/login/", rate_limited("login", methods=("POST",))(admin.site.login)),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
     path("v1/", include("api.openai_urls")),

@@ -132,6 +132,9 @@ WEB_RATE_SEARCH = env.str("WEB_RATE_SEARCH", default="30/minute")
 WEB_RATE_SUGGEST = env.str("WEB_RATE_SUGGEST", default="120/minute")
 WEB_RATE_PAGES = env.str("WEB_RATE_PAGES", default="120/minute")  # tool and author pages
 WEB_RATE_SIGNUP = env.str("WEB_RATE_SIGNUP", default="10/hour")
+# Log-in posts per client address whatever the username: lockouts count per (account,
+# address), so this is what stops one address from trying a password on many accounts.
+WEB_RATE_LOGIN = env.str("WEB_RATE_LOGIN", default="60/hour")
 WEB_RATE_PASSWORD_RESET = env.str("WEB_RATE_PASSWORD_RESET", default="10/hour")
 WEB_RATE_PASSWORD_RESET_EMAIL = env.str("WEB_RATE_PASSWORD_RESET_EMAIL", default="3/hour")
 WEB_RATE_CACHE = "default"

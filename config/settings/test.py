@@ -47,7 +47,7 @@ CACHES = {**CACHES, "api-throttle": {"BACKEND": "django.core.cache.backends.locm
 
 # Page rate limits likewise: off unless a test turns one on (core/ratelimit.py reads them per
 # request), counted in local memory.
-WEB_RATE_SEARCH = WEB_RATE_SUGGEST = WEB_RATE_PAGES = WEB_RATE_SIGNUP = ""
+WEB_RATE_SEARCH = WEB_RATE_SUGGEST = WEB_RATE_PAGES = WEB_RATE_SIGNUP = WEB_RATE_LOGIN = ""
 WEB_RATE_PASSWORD_RESET = WEB_RATE_PASSWORD_RESET_EMAIL = ""
 WEB_RATE_CACHE = "web-rate"
 CACHES = {**CACHES, "web-rate": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -23,6 +23,7 @@ from ..forms import ProfileForm, SignupForm
 from ._common import safe_next
 
 
+@method_decorator(rate_limited("login", methods=("POST",)), name="dispatch")
 class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True
