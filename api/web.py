@@ -1,4 +1,9 @@
-"""The token settings page: create (shown once), list, revoke. Signed-in users only."""
+"""The token settings page: create (shown once), list, revoke. Signed-in users only.
+
+Creating answers with a redirect (post/redirect/get), so reloading the page never makes a
+second token. The new secret rides along in a short-lived signed cookie scoped to this page
+and read once: it is never written to the database, only its hash is.
+"""
 
 from __future__ import annotations
 
@@ -36,28 +41,55 @@ class TokenForm(forms.Form):
         return timezone.now() + timedelta(days=int(days)) if days else None
 
 
+NEW_SECRET_COOKIE = "gptstore_new_token"
+NEW_SECRET_SALT = "api.web.new-token"
+NEW_SECRET_MAX_AGE = 120  # seconds between the redirect and the page that shows it
+
+
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
 def tokens(request: HttpRequest) -> HttpResponse:
     form = TokenForm(request.POST or None)
-    new_secret = None
     if request.method == "POST" and form.is_valid():
         try:
-            _, new_secret = token_create(
+            _, secret = token_create(
                 user=request.user, name=form.cleaned_data["name"], expires_at=form.expires_at()
             )
         except TokenError as exc:
             form_add_error(form, exc)
         else:
-            form = TokenForm()
+            response = redirect("api_tokens")
+            response.set_signed_cookie(
+                NEW_SECRET_COOKIE,
+                secret,
+                salt=NEW_SECRET_SALT,
+                max_age=NEW_SECRET_MAX_AGE,
+                path=request.path,
+                secure=request.is_secure(),
+                httponly=True,
+                samesite="Strict",
+            )
+            return response
+    new_secret = None
+    if request.method == "GET":
+        new_secret = request.get_signed_cookie(
+            NEW_SECRET_COOKIE, default=None, salt=NEW_SECRET_SALT, max_age=NEW_SECRET_MAX_AGE
+        )
+    mine = tokens_of(request.user)
     context = {
-        "form": form,
-        "new_secret": new_secret,  # rendered in this one answer only, never stored
-        "tokens": tokens_of(request.user).order_by("revoked_at", "-created"),
+        "form": form if request.method == "POST" else TokenForm(),
+        "new_secret": new_secret,
+        "tokens": mine.filter(revoked_at=None).order_by("-created"),
+        "revoked_count": mine.exclude(revoked_at=None).count(),
         "now": timezone.now(),
     }
-    return render(request, "api/tokens.html", context)
+    response = render(
+        request, "api/tokens.html", context, status=400 if request.method == "POST" else 200
+    )
+    if new_secret is not None:
+        response.delete_cookie(NEW_SECRET_COOKIE, path=request.path, samesite="Strict")
+    return response
 
 
 @login_required

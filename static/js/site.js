@@ -41,6 +41,28 @@
       });
     }
 
+    // Copy buttons: data-copy names the field whose value goes to the clipboard.
+    document.querySelectorAll("[data-copy]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        var field = document.querySelector(button.getAttribute("data-copy"));
+        if (!field) return;
+        var done = function () { button.textContent = "Copied"; };
+        if (navigator.clipboard && window.isSecureContext) {
+          navigator.clipboard.writeText(field.value).then(done, function () { field.select(); });
+        } else {
+          field.select();
+          if (document.execCommand("copy")) done();
+        }
+      });
+    });
+
+    // Forms whose action cannot be undone ask first (data-confirm holds the question).
+    document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+      form.addEventListener("submit", function (e) {
+        if (!window.confirm(form.getAttribute("data-confirm"))) e.preventDefault();
+      });
+    });
+
     // Filters start folded on phones so results come first.
     if (window.matchMedia("(max-width: 860px)").matches) {
       document.querySelectorAll("details[data-collapse-narrow]").forEach(function (d) {

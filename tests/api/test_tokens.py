@@ -105,16 +105,48 @@ def test_settings_page_needs_login(client):
 def test_settings_page_shows_secret_once(client, user):
     client.force_login(user)
     response = client.post(reverse("api_tokens"), {"name": "laptop", "expires_in": "30"})
-    assert response.status_code == 200
+    # Post/redirect/get: reloading the page that shows the token makes no second token.
+    assert response.status_code == 302 and response["Location"] == reverse("api_tokens")
+    shown = client.get(reverse("api_tokens"))
     token = ApiToken.objects.get(user=user)
-    body = response.content.decode()
+    body = shown.content.decode()
     secret = body.split('id="new-token" type="text" readonly value="')[1].split('"')[0]
     assert secret.startswith(f"gpts_{token.prefix}_")
     assert token.expires_at > timezone.now() + timedelta(days=29)
-    assert response["Cache-Control"].startswith("max-age=0")
+    assert shown["Cache-Control"].startswith("max-age=0")
     again = client.get(reverse("api_tokens")).content.decode()
     assert "laptop" in again and secret not in again
+    assert ApiToken.objects.filter(user=user).count() == 1
     assert client_with(secret).get("/api/me/").status_code == 200
+
+
+def test_new_secret_is_not_stored_and_copy_and_confirm_are_offered(client, user):
+    client.force_login(user)
+    client.post(reverse("api_tokens"), {"name": "cli"})
+    page = client.get(reverse("api_tokens")).content.decode()
+    secret = page.split('id="new-token" type="text" readonly value="')[1].split('"')[0]
+    assert 'data-copy="#new-token"' in page
+    assert "data-confirm=" in page and "Revoke “cli”?" in page
+    from django.contrib.sessions.models import Session
+
+    assert not any(secret in str(s.get_decoded()) for s in Session.objects.all())
+
+
+def test_revoked_tokens_are_not_listed(client, user):
+    kept, _ = token_create(user=user, name="kept-token")
+    gone, _ = token_create(user=user, name="gone-token")
+    client.force_login(user)
+    assert client.post(reverse("api_token_revoke", args=[gone.pk])).status_code == 302
+    page = client.get(reverse("api_tokens")).content.decode()
+    assert "<td>kept-token</td>" in page and "<td>gone-token</td>" not in page
+    assert "1 revoked token not listed" in page
+
+
+def test_invalid_token_form_shows_its_errors(client, user):
+    client.force_login(user)
+    response = client.post(reverse("api_tokens"), {"name": ""})
+    assert response.status_code == 400 and "This field is required." in response.content.decode()
+    assert not ApiToken.objects.filter(user=user).exists()
 
 
 def test_settings_page_revokes_own_token_only(client, user, other_user):
