@@ -1,4 +1,6 @@
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.signals import user_logged_out
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
@@ -18,3 +20,10 @@ def create_profile(sender, instance, created, **kwargs):
 @receiver(tool_changed)
 def reindex_tool(sender, tool, **kwargs):
     services.tool_reindex(tool=tool)
+
+
+@receiver(user_logged_out)
+def say_logged_out(sender, request, user, **kwargs):
+    # The page after log-out says so; without it the only sign is a changed header.
+    if request is not None and hasattr(request, "_messages"):
+        messages.info(request, "You have logged out. See you soon.")
