@@ -84,3 +84,29 @@ def until(predicate, timeout=15.0):
     while not predicate():
         assert time.monotonic() < deadline, "the page did not get there in time"
         time.sleep(0.1)
+
+
+def all_at_once(n: int, call, refused: type[BaseException]) -> list:
+    """Run `call(i)` in `n` threads released together; each result is "ok" or the `refused`
+    exception it raised (anything else fails the test). For races on atomic limits."""
+    from django.db import connection
+
+    barrier = threading.Barrier(n)
+    results: list = [None] * n
+
+    def attempt(i):
+        try:
+            barrier.wait()
+            call(i)
+            results[i] = "ok"
+        except refused as exc:
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return results

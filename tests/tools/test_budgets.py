@@ -2,17 +2,16 @@
 UTC day; and no overspending when creates race at the edge of a budget."""
 
 import json
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from api.services import token_create
+from tests.helpers import all_at_once
 from tools import selectors, services, streams
 from tools.models import Run, UsageBudget
 from tools.selectors.usage import budget_reset_at
@@ -159,24 +158,11 @@ def test_concurrent_creates_at_the_edge_never_overspend(user, tool, settings, no
     assert selectors.tokens_used_today(user) == 0
     settings.GPTSTORE_DAILY_TOKEN_BUDGET = 3 * held + held // 2
     n = 20
-    barrier = threading.Barrier(n)
-    results: list = [None] * n
-
-    def attempt(i):
-        try:
-            barrier.wait()
-            services.run_create(tool=tool, user=user, inputs={"topic": "same"})
-            results[i] = "ok"
-        except services.BudgetExceeded as exc:
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    results = all_at_once(
+        n,
+        lambda i: services.run_create(tool=tool, user=user, inputs={"topic": "same"}),
+        services.BudgetExceeded,
+    )
     assert results.count("ok") == 3
     assert all(isinstance(r, services.BudgetExceeded) for r in results if r != "ok")
     assert Run.objects.filter(user=user, state=Run.State.QUEUED).count() == 3

@@ -4,9 +4,9 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
+from tests.helpers import all_at_once
 from tools import services, streams
 from tools.models import Run
 from tools.schema import SchemaError
@@ -57,24 +57,11 @@ def test_max_new_tokens_and_prompt_are_capped(user, make_tool, settings):
 def test_live_run_cap_is_atomic_under_50_concurrent_requests(user, tool, settings):
     settings.GPTSTORE_MAX_LIVE_RUNS_PER_USER = 4
     n = 50
-    barrier = threading.Barrier(n)
-    results: list = [None] * n
-
-    def attempt(i):
-        try:
-            barrier.wait()
-            services.run_create(tool=tool, user=user, inputs={"topic": f"t{i}"})
-            results[i] = "ok"
-        except services.RunLimitExceeded as exc:
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    results = all_at_once(
+        n,
+        lambda i: services.run_create(tool=tool, user=user, inputs={"topic": f"t{i}"}),
+        services.RunLimitExceeded,
+    )
     assert results.count("ok") == 4
     refused = [r for r in results if r != "ok"]
     assert len(refused) == 46

@@ -23,7 +23,6 @@ from core.errors import ApplicationError
 
 from .. import streams
 from ..models import Run, Tool, ToolVersion
-from ..prompt_tokens import count_prompt_tokens
 from ..sampling import base_sampling, sampling_for
 from ..schema import SchemaError, normalize_schema, render, validate_inputs
 from ..selectors import usage
@@ -108,7 +107,7 @@ def run_create(
     clean = validate_inputs(schema, inputs)
     prompt = render(version.prompt_template, clean)
     system = version.system_prompt or ""
-    n_tokens = count_prompt_tokens(system, prompt)
+    n_tokens = usage.run_prompt_estimate(system_prompt=system, prompt=prompt, messages=None)
     cap = settings.GPTSTORE_MAX_PROMPT_TOKENS
     if n_tokens > cap:
         raise SchemaError(
@@ -124,6 +123,7 @@ def run_create(
     params.update(extra_sampling or {})
     return _run_insert_capped(
         user=user,
+        prompt_estimate=n_tokens,
         tool=tool,
         version=version,
         inputs=clean,
@@ -134,9 +134,9 @@ def run_create(
     )
 
 
-def _run_insert_capped(*, user, **fields) -> Run:
+def _run_insert_capped(*, user, prompt_estimate: int, **fields) -> Run:
     """Insert a queued run unless the user is at the live-run cap or its daily token budget
-    cannot cover it; enqueue after commit."""
+    cannot cover it (its prompt estimate + max_new_tokens); enqueue after commit."""
     limit = settings.GPTSTORE_MAX_LIVE_RUNS_PER_USER
     with transaction.atomic():
         # The user's row lock serialises this user's concurrent creates, so the count below
@@ -148,24 +148,21 @@ def _run_insert_capped(*, user, **fields) -> Run:
                 f"You already have {live} runs in progress and the limit is {limit}. "
                 "Wait for one to finish, or cancel one, then try again."
             )
-        _budget_check(user=user, fields=fields)
+        _budget_check(
+            user=user, needed=prompt_estimate + int(fields["sampling"].get("max_new_tokens") or 0)
+        )
         run = Run.objects.create(user=user, task_id=str(uuid.uuid4()), **fields)
         transaction.on_commit(partial(run_enqueue, run_id=run.id, task_id=run.task_id))
     return run
 
 
-def _budget_check(*, user, fields: dict) -> None:
+def _budget_check(*, user, needed: int) -> None:
     """Under the caller's user-row lock: refuse the run unless today's spend, the runs in
-    flight (held at their reservation) and this run's own reservation fit the budget."""
+    flight (held at their reservation) and this run's own reservation (`needed`) fit the
+    budget."""
     budget = usage.daily_budget(user)
     if budget == 0:
         return
-    estimate = usage.run_prompt_estimate(
-        system_prompt=fields.get("system_prompt", ""),
-        prompt=fields.get("prompt", ""),
-        messages=fields.get("messages"),
-    )
-    needed = estimate + int(fields["sampling"].get("max_new_tokens") or 0)
     used = usage.tokens_used_today(user)
     if used + needed > budget:
         raise BudgetExceeded(
@@ -193,10 +190,10 @@ def run_create_base(
     if messages is not None:
         system = "\n\n".join(m["content"] for m in messages if m.get("role") == "system")
         text = "\n\n".join(m["content"] for m in messages if m.get("role") != "system")
-        n_tokens = count_prompt_tokens(system, text) + 4 * len(messages)
+        n_tokens = usage.run_prompt_estimate(system_prompt=system, prompt=text, messages=messages)
     else:
         system, text = "", prompt
-        n_tokens = count_prompt_tokens("", prompt)
+        n_tokens = usage.run_prompt_estimate(system_prompt="", prompt=prompt, messages=None)
     cap = settings.GPTSTORE_MAX_PROMPT_TOKENS
     if n_tokens > cap:
         raise SchemaError(
@@ -206,6 +203,7 @@ def run_create_base(
     params = base_sampling(sampling)
     return _run_insert_capped(
         user=user,
+        prompt_estimate=n_tokens,
         inputs={},
         system_prompt=system,
         prompt=text,
