@@ -224,6 +224,15 @@ class Run(models.Model):
     messages = models.JSONField(null=True, blank=True)
     raw_prompt = models.BooleanField(default=False)
     model = models.CharField(max_length=200, blank=True)
+    # A conversation is a chain of runs: a follow-up names the turn it answers (`parent`);
+    # every turn carries its first turn's id (`thread`) and its position (`turn`, from 1).
+    # A follow-up's `prompt` is the user's message and its `messages` the whole conversation
+    # sent to the engine (see tools.services.threads).
+    parent = models.ForeignKey(
+        "self", on_delete=models.CASCADE, related_name="followups", null=True, blank=True
+    )
+    thread = models.UUIDField(db_index=True, editable=False)
+    turn = models.PositiveSmallIntegerField(default=1, editable=False)
 
     class Meta:
         ordering = ["-queued_at"]
@@ -240,6 +249,11 @@ class Run(models.Model):
 
     def __str__(self) -> str:
         return f"run {self.id} ({self.state})"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.thread is None:
+            self.thread = self.parent.thread if self.parent_id else self.id
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("run_detail", args=[self.id])

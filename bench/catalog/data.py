@@ -239,20 +239,20 @@ def _generate_runs(rng: random.Random, tools: list, users: list, n: int = 30_000
     weights = [1.0 / (1 + i) ** 0.9 for i in range(len(listed))]
     rng.shuffle(listed)
     picks = rng.choices(listed, weights, k=n)
-    with transaction.atomic():
-        Run.objects.bulk_create(
-            [
-                Run(
-                    tool_id=t.pk,
-                    version_id=t.current_version_id or _version_id(t),
-                    user=rng.choice(users),
-                    prompt="bench",
-                    state="succeeded",
-                )
-                for t in picks
-            ],
-            batch_size=5000,
+    runs = [
+        Run(
+            tool_id=t.pk,
+            version_id=t.current_version_id or _version_id(t),
+            user=rng.choice(users),
+            prompt="bench",
+            state="succeeded",
         )
+        for t in picks
+    ]
+    for run in runs:  # bulk_create skips save(), which fills `thread` in
+        run.thread = run.id
+    with transaction.atomic():
+        Run.objects.bulk_create(runs, batch_size=5000)
         with connection.cursor() as cursor:
             cursor.execute("UPDATE tools_run SET queued_at = now() - random() * interval '14 days'")
     return n

@@ -7,6 +7,7 @@ from .access import (
     release_connection,
     runs_of,
     runs_readable_by,
+    thread_turns,
     tools_listed,
     tools_visible_to,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "runs_of",
     "runs_per_day",
     "runs_readable_by",
+    "thread_turns",
     "tools_listed",
     "tools_of_author",
     "tools_visible_to",

@@ -73,3 +73,20 @@ async def release_connection() -> None:
     """
     # The connection is looked up in the sync thread, in the context that used it.
     await sync_to_async(close_connection)()
+
+
+def thread_turns(run: Run) -> list[Run]:
+    """The turns of `run`'s conversation up to and including it, first turn first.
+
+    Follows `parent` links, so a branch (two follow-ups of one turn, possible through the
+    API) shows only its own line."""
+    by_id = {
+        r.pk: r
+        for r in Run.objects.filter(thread=run.thread, turn__lt=run.turn).select_related(
+            "tool", "version"
+        )
+    }
+    turns = [run]
+    while turns[-1].parent_id is not None and turns[-1].parent_id in by_id:
+        turns.append(by_id[turns[-1].parent_id])
+    return turns[::-1]

@@ -44,10 +44,13 @@ def daily_budget(user) -> int:
 
 
 def run_prompt_estimate(*, system_prompt: str, prompt: str, messages: list | None) -> int:
-    """The web side's prompt-token estimate of a run, as run_create counts it."""
-    return count_prompt_tokens(system_prompt or "", prompt or "") + MESSAGE_OVERHEAD * len(
-        messages or []
-    )
+    """The web side's prompt-token estimate of a run, as run_create counts it: its chat
+    messages when it has them (the OpenAI-compatible API, follow-ups), else its system
+    prompt and prompt."""
+    if messages:
+        text = "\n\n".join(str(m.get("content", "")) for m in messages)
+        return count_prompt_tokens("", text) + MESSAGE_OVERHEAD * len(messages)
+    return count_prompt_tokens(system_prompt or "", prompt or "")
 
 
 def run_reservation(run: Run) -> int:

@@ -16,6 +16,7 @@ from .runs import (
     run_queue_check,
     run_share,
 )
+from .threads import conversation, followup_check, run_followup
 from .tools import (
     TOOL_FIELDS,
     ToolError,
@@ -45,7 +46,9 @@ __all__ = [
     "RunLimitExceeded",
     "RunsPaused",
     "ToolError",
+    "conversation",
     "examples_check",
+    "followup_check",
     "publish_final",
     "run_cancel",
     "run_claim",
@@ -55,6 +58,7 @@ __all__ = [
     "run_enqueue",
     "run_execute",
     "run_fail",
+    "run_followup",
     "run_queue_check",
     "run_reconcile",
     "run_share",

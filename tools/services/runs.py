@@ -121,7 +121,7 @@ def run_create(
         )
     params = sampling_for(version=version, overrides=sampling)
     params.update(extra_sampling or {})
-    return _run_insert_capped(
+    return run_insert_capped(
         user=user,
         prompt_estimate=n_tokens,
         tool=tool,
@@ -134,7 +134,7 @@ def run_create(
     )
 
 
-def _run_insert_capped(*, user, prompt_estimate: int, **fields) -> Run:
+def run_insert_capped(*, user, prompt_estimate: int, **fields) -> Run:
     """Insert a queued run unless the user is at the live-run cap or its daily token budget
     cannot cover it (its prompt estimate + max_new_tokens); enqueue after commit."""
     limit = settings.GPTSTORE_MAX_LIVE_RUNS_PER_USER
@@ -201,7 +201,7 @@ def run_create_base(
             code=Run.ErrorCode.PROMPT_TOO_LONG,
         )
     params = base_sampling(sampling)
-    return _run_insert_capped(
+    return run_insert_capped(
         user=user,
         prompt_estimate=n_tokens,
         inputs={},
