@@ -94,6 +94,25 @@ class RunViewSet(
             raise ValidationError({"inputs": exc.errors})
         return Response(self.get_serializer(run).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(
+        summary="Follow up a finished run: a new run that continues its conversation",
+        request=serializers.RunFollowupSerializer,
+        responses={201: serializers.RunSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def followup(self, request: Request, pk: str | None = None) -> Response:
+        body = serializers.RunFollowupSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        parent = self.get_object()
+        run_services.followup_check(parent=parent, user=request.user)
+        run_services.run_queue_check()
+        # Its errors (the conversation over the prompt limit, the live-run cap) carry their
+        # own code and field, as core.errors renders them.
+        run = run_services.run_followup(
+            parent=parent, user=request.user, message=body.validated_data["message"]
+        )
+        return Response(self.get_serializer(run).data, status=status.HTTP_201_CREATED)
+
     @extend_schema(summary="Cancel your run (a running one keeps its partial output)", request=None)
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:

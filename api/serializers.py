@@ -285,6 +285,12 @@ class RunCreateSerializer(serializers.Serializer):
         return value
 
 
+class RunFollowupSerializer(serializers.Serializer):
+    message = serializers.CharField(
+        trim_whitespace=True, help_text="The follow-up; the model sees the whole conversation."
+    )
+
+
 class RunSerializer(serializers.Serializer):
     """A run; every field is read-only (state and token counts belong to the worker)."""
 
@@ -308,10 +314,28 @@ class RunSerializer(serializers.Serializer):
     first_token_at = serializers.DateTimeField(read_only=True, allow_null=True)
     finished_at = serializers.DateTimeField(read_only=True, allow_null=True)
     shared = serializers.BooleanField(read_only=True)
+    parent = serializers.UUIDField(
+        source="parent_id",
+        read_only=True,
+        allow_null=True,
+        help_text="The turn this run follows up (a conversation); null for a first turn.",
+    )
+    thread = serializers.UUIDField(
+        read_only=True, help_text="The conversation's first turn (its own id for a first turn)."
+    )
+    turn = serializers.IntegerField(
+        read_only=True, help_text="Position in the conversation, from 1."
+    )
+    message = serializers.SerializerMethodField(
+        help_text="A follow-up's message (null for a first turn, whose `inputs` say what it asked)."
+    )
     events_url = serializers.SerializerMethodField(
         help_text="Server-Sent Events stream of the run's text (JSON events; Last-Event-ID "
         "resumes)."
     )
+
+    def get_message(self, run) -> str | None:
+        return run.prompt if run.parent_id else None
 
     def get_events_url(self, run) -> str:
         return f"/api/runs/{run.pk}/events/"

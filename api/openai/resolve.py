@@ -1,10 +1,12 @@
 """Model names of the OpenAI-compatible API: the base model, or `tool:<slug>`.
 
-The base model answers to `base` and to its name as /v1/models lists it. For a tool, the last
-user message (or the completion prompt) becomes the tool's inputs: a JSON object whose keys
-are all input names of the tool is used as the inputs; any other text fills the tool's first
-required text field (else its first text field). Other messages are ignored: the tool's own
-prompt template and system prompt apply.
+The base model answers to `base` and to its name as /v1/models lists it. For a tool, the
+first user message (or the completion prompt) becomes the tool's inputs: a JSON object whose
+keys are all input names of the tool is used as the inputs; any other text fills the tool's
+first required text field (else its first text field). The messages after it continue the
+conversation, as a follow-up on the run page does: the model sees the tool's system prompt,
+its rendered prompt, then those messages. The client's system messages are left out: the
+tool's own system prompt applies.
 """
 
 from __future__ import annotations

@@ -46,7 +46,7 @@ def create_run(user: AbstractBaseUser, body: dict, *, chat: bool) -> Run:
         return run_services.run_create_base(
             user=user, messages=messages, prompt=prompt, sampling=sampling, model=model
         )
-    text = _last_user_text(messages) if chat else prompt
+    text, continuation = _tool_turns(messages) if chat else (prompt, None)
     fixed = {k: sampling.pop(k) for k in FIXED_SAMPLING if k in sampling}
     return run_services.run_create(
         tool=tool,
@@ -55,14 +55,19 @@ def create_run(user: AbstractBaseUser, body: dict, *, chat: bool) -> Run:
         sampling=sampling or None,
         extra_sampling=fixed,
         model=model,
+        continuation=continuation,
     )
 
 
-def _last_user_text(messages: list[dict]) -> str:
-    users = [m for m in messages if m["role"] == "user"]
-    if not users:
-        raise bad_request("A tool needs a user message.", "messages")
-    return users[-1]["content"]
+def _tool_turns(messages: list[dict]) -> tuple[str, list[dict]]:
+    """A tool's chat: the first user message fills its inputs; the messages after it continue
+    the conversation. System messages are left out: the tool's own system prompt applies."""
+    chat = [m for m in messages if m["role"] != "system"]
+    if not chat or chat[0]["role"] != "user":
+        raise bad_request(
+            "A tool's conversation starts with a user message (its inputs).", "messages"
+        )
+    return chat[0]["content"], chat[1:]
 
 
 async def run_events(run: Run) -> AsyncIterator[dict[str, Any]]:

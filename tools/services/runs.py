@@ -91,11 +91,14 @@ def run_create(
     sampling: dict | None = None,
     extra_sampling: dict | None = None,
     model: str = "",
+    continuation: list[dict] | None = None,
 ) -> Run:
     """Validate, render and store a queued run; the task is enqueued after commit.
 
     `extra_sampling` (the OpenAI-compatible API) sets `seed` and `stop` after the tool's
-    defaults; see `api_sampling`. Raises SchemaError (field errors: nothing stored),
+    defaults; see `api_sampling`. `continuation` (the same API) is the chat after the first
+    user message, whose text filled `inputs`: the model sees the tool's system prompt, the
+    rendered prompt, then those messages. Raises SchemaError (field errors: nothing stored),
     RunLimitExceeded or RunError.
     """
     version = version or tool.current_version
@@ -107,7 +110,11 @@ def run_create(
     clean = validate_inputs(schema, inputs)
     prompt = render(version.prompt_template, clean)
     system = version.system_prompt or ""
-    n_tokens = usage.run_prompt_estimate(system_prompt=system, prompt=prompt, messages=None)
+    messages = None
+    if continuation:
+        messages = [{"role": "system", "content": system}] if system else []
+        messages += [{"role": "user", "content": prompt}, *continuation]
+    n_tokens = usage.run_prompt_estimate(system_prompt=system, prompt=prompt, messages=messages)
     cap = settings.GPTSTORE_MAX_PROMPT_TOKENS
     if n_tokens > cap:
         raise SchemaError(
@@ -131,6 +138,7 @@ def run_create(
         prompt=prompt,
         sampling=params,
         model=model,
+        messages=messages,
     )
 
 
