@@ -109,6 +109,12 @@ class ToolSerializer(serializers.ModelSerializer):
         source="current_version.number", read_only=True, allow_null=True
     )
     average_rating = serializers.FloatField(read_only=True, allow_null=True)
+    # The stored counter of counted runs (tools.selectors.COUNTED_RUN), the same figure as
+    # the store's cards and tool pages.
+    run_count = serializers.IntegerField(
+        read_only=True,
+        help_text="Runs that finished successfully, not counting the author's own runs.",
+    )
     url = serializers.CharField(source="get_absolute_url", read_only=True)
 
     class Meta:

@@ -24,8 +24,8 @@ from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 from pgvector.django import CosineDistance
 
-from tools.models import Category, Run, Tag, Tool
-from tools.selectors import tools_listed, tools_visible_to
+from tools.models import Category, Tag, Tool
+from tools.selectors import runs_counted, tools_listed, tools_visible_to
 
 from ..models import Favorite, Resource
 
@@ -68,13 +68,13 @@ TRENDING_DAYS = 7
 
 
 def tools_trending(*, limit: int = 8, days: int = TRENDING_DAYS) -> list[Tool]:
-    """Most runs in the last `days` days (each tool gets `recent_runs`); an author's runs of
-    their own tool do not count."""
+    """Most counted runs (tools.selectors.COUNTED_RUN) started in the last `days` days; each
+    tool gets `recent_runs`."""
     listed = tools_listed()
     since = timezone.now() - timedelta(days=days)
     counts = list(
-        Run.objects.filter(queued_at__gte=since, tool__in=listed.order_by().values("pk"))
-        .exclude(user_id=F("tool__author_id"))
+        runs_counted()
+        .filter(queued_at__gte=since, tool__in=listed.order_by().values("pk"))
         .order_by()
         .values("tool")
         .annotate(c=Count("pk"))

@@ -9,7 +9,10 @@ from django.utils import timezone
 
 from tools.models import Run, Tool
 from tools.selectors import (
+    AUTHOR_RUN,
+    COUNTED_RUN,
     DASHBOARD_DAYS,
+    first_day,
     run_figures,
     runs_per_day,
     tools_of_author,
@@ -38,17 +41,22 @@ def rating_trend(tool: Tool, *, days: int = DASHBOARD_DAYS, now=None) -> dict:
 
 
 def tool_dashboard(tool: Tool) -> dict:
-    """Figures of one tool for its author: runs per day, rating, success, speed, tokens."""
-    series = runs_per_day(tool)
+    """Figures of one tool for its author: counted runs per day (COUNTED_RUN, as everywhere in
+    the store), rating, and success, speed and tokens of other people's runs; the author's own
+    runs apart, never counted."""
+    runs = Run.objects.filter(tool=tool)
+    others = runs.exclude(AUTHOR_RUN)
+    series = runs_per_day(runs.filter(COUNTED_RUN))
     return {
         "tool": tool,
         "series": series,
         "chart": runs_chart(series),
         "last_30": sum(d["count"] for d in series),
+        "own_last_30": runs.filter(AUTHOR_RUN, queued_at__date__gte=first_day()).count(),
         "average_rating": tool.average_rating,
         "trend": rating_trend(tool),
-        **run_figures(Run.objects.filter(tool=tool)),
-        "per_version": version_run_figures(tool),
+        **run_figures(others),
+        "per_version": version_run_figures(tool, runs=others),
     }
 
 

@@ -19,14 +19,16 @@ pytestmark = pytest.mark.django_db
 
 
 def test_dashboard_figures(client, published, other_user):
+    """Runs per day are counted runs (succeeded, not the author's); success, speed and tokens
+    cover other people's runs; the author's own runs are shown apart and count nowhere."""
     now = timezone.now()
     v1 = published.current_version
 
-    def run(state, *, days_ago=0, ttft=None, tokens=None):
+    def run(state, *, days_ago=0, ttft=None, tokens=None, user=other_user):
         r = Run.objects.create(
             tool=published,
             version=v1,
-            user=other_user,
+            user=user,
             prompt="p",
             state=state,
             completion_tokens=tokens,
@@ -42,20 +44,26 @@ def test_dashboard_figures(client, published, other_user):
     run("failed", days_ago=2, ttft=2.0, tokens=5)
     run("succeeded", days_ago=40, tokens=1)  # outside the chart, inside the totals
     run("queued")
+    for _ in range(2):  # the author's own tries: slow and wordy, and never counted
+        run("succeeded", ttft=10.0, tokens=100, user=published.author)
     ReviewFactory(user=other_user, tool=published, stars=4)
     published.refresh_from_db()
     data = selectors.tool_dashboard(published)
-    assert data["runs"] == 5 and data["last_30"] == 4
-    assert data["success_rate"] == 75  # 3 of 4 finished
+    assert data["last_30"] == 2 and data["own_last_30"] == 2
+    assert data["runs"] == 5 and data["counted"] == 3
+    assert data["success_rate"] == 75  # 3 of the 4 others' runs that finished
     assert data["median_ttft"] == 2.0
     assert data["tokens"] == 36
-    assert data["series"][-1]["count"] == 3 and data["series"][-3]["count"] == 1
+    assert data["series"][-1]["count"] == 2 and data["series"][-3]["count"] == 0
     assert len(data["series"]) == 30 and data["average_rating"] == 4.0
-    assert data["per_version"][0]["runs"] == 5
+    assert (data["per_version"][0]["runs"], data["per_version"][0]["counted"]) == (5, 3)
     client.force_login(published.author)
     html = client.get(reverse("dashboard")).content.decode()
     assert "<svg" in html and 'class="chart-bar"' in html and "style=" not in html
     assert "75%" in html and "2.0 s" in html and published.name in html
+    assert "What counts as a run:" in html
+    assert '<dd data-testid="own-30">2</dd>' in html
+    assert '<dd data-testid="counted-30">2</dd>' in html
 
 
 def test_rating_trend_and_chart(published, other_user):

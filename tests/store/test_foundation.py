@@ -8,8 +8,9 @@ from django.db import IntegrityError, connection, connections, transaction
 
 from store import services
 from store.models import Resource, Review
+from tests.factories import RunFactory
 from tools import services as tool_services
-from tools.models import Tool
+from tools.models import Run, Tool
 
 pytestmark = pytest.mark.django_db
 
@@ -97,21 +98,22 @@ def test_review_of_own_tool_refused(tool, user):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_twenty_threads_increment_run_count_exactly(user):
+def test_twenty_threads_increment_run_count_exactly(user, other_user):
     tool = tool_services.tool_create(author=user, name="Counter")
+    runs = [RunFactory(tool=tool, user=other_user, state=Run.State.SUCCEEDED) for _ in range(20)]
     barrier = threading.Barrier(20)
     errors = []
 
-    def bump():
+    def bump(run):
         try:
             barrier.wait()
-            tool_services.tool_run_count_increment(tool_id=tool.pk)
+            tool_services.tool_run_count_increment(run=run)
         except Exception as exc:  # surfaced below
             errors.append(exc)
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=bump) for _ in range(20)]
+    threads = [threading.Thread(target=bump, args=(run,)) for run in runs]
     for t in threads:
         t.start()
     for t in threads:

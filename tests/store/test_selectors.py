@@ -35,7 +35,9 @@ def test_trending_counts_only_last_week_runs(make_tool, user):
 
     def runs(tool, n, age_days):
         for _ in range(n):
-            run = Run.objects.create(tool=tool, version=tool.current_version, user=user, prompt="x")
+            run = Run.objects.create(
+                tool=tool, version=tool.current_version, user=user, prompt="x", state="succeeded"
+            )
             when = timezone.now() - timedelta(days=age_days)
             Run.objects.filter(pk=run.pk).update(queued_at=when)
 
@@ -88,10 +90,14 @@ def test_an_authors_own_runs_are_not_popularity(make_tool, user, django_user_mod
     fan = django_user_model.objects.create_user("fan")
     mine, liked = make_tool("Mine", author=user), make_tool("Liked", author=user)
     for _ in range(5):
-        Run.objects.create(tool=mine, version=mine.current_version, user=user, prompt="x")
-        tool_services.tool_run_count_increment(tool_id=mine.pk, runner_id=user.pk)
-    Run.objects.create(tool=liked, version=liked.current_version, user=fan, prompt="x")
-    tool_services.tool_run_count_increment(tool_id=liked.pk, runner_id=fan.pk)
+        own = Run.objects.create(
+            tool=mine, version=mine.current_version, user=user, prompt="x", state="succeeded"
+        )
+        tool_services.tool_run_count_increment(run=own)
+    fans = Run.objects.create(
+        tool=liked, version=liked.current_version, user=fan, prompt="x", state="succeeded"
+    )
+    tool_services.tool_run_count_increment(run=fans)
     assert [t.name for t in selectors.tools_trending()] == ["Liked"]
     mine.refresh_from_db()
     liked.refresh_from_db()

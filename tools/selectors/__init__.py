@@ -12,9 +12,13 @@ from .access import (
     tools_visible_to,
 )
 from .run_stats import (
+    AUTHOR_RUN,
+    COUNTED_RUN,
     DASHBOARD_DAYS,
     MedianSeconds,
+    first_day,
     run_figures,
+    runs_counted,
     runs_per_day,
     tools_of_author,
     version_run_figures,
@@ -35,7 +39,11 @@ from .usage import (
 __all__ = [
     "aqueue_position",
     "release_connection",
+    "AUTHOR_RUN",
+    "COUNTED_RUN",
     "DASHBOARD_DAYS",
+    "first_day",
+    "runs_counted",
     "MedianSeconds",
     "close_connection",
     "queue_position",

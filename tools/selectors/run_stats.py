@@ -1,4 +1,5 @@
-"""Figures about runs for a tool's author: per tool, per version, per day."""
+"""Which runs count, and figures about runs for a tool's author: per tool, per version, per
+day."""
 
 from __future__ import annotations
 
@@ -22,6 +23,20 @@ from ..models import Run, Tool
 
 DASHBOARD_DAYS = 30
 
+# The one definition of a counted run, behind every run count the store shows: the stored
+# `Tool.run_count` (cards, the tool page, the REST API, "Most used"), Trending and the
+# creator dashboard. A failed, cancelled or unfinished run says nothing about whether people
+# find a tool useful, and an author trying their own tool would let anyone make theirs
+# popular. A run of the base model (no tool) is never counted.
+COUNTED_RUN = Q(state=Run.State.SUCCEEDED, tool__isnull=False) & ~Q(user_id=F("tool__author_id"))
+# A run the tool's author started: their tests in the builder and their tries of the tool.
+AUTHOR_RUN = Q(tool__isnull=False, user_id=F("tool__author_id"))
+
+
+def runs_counted() -> QuerySet[Run]:
+    """Every counted run (COUNTED_RUN), of every tool."""
+    return Run.objects.filter(COUNTED_RUN)
+
 
 class MedianSeconds(Aggregate):
     """PostgreSQL's median of an interval, in seconds (NULLs are skipped)."""
@@ -42,10 +57,12 @@ def tools_of_author(user) -> QuerySet[Tool]:
 
 
 def run_figures(qs) -> dict:
-    """Runs, success rate, median time to first token and tokens of a Run queryset."""
+    """Runs (all of `qs`), counted runs, success rate, median time to first token and tokens
+    of a Run queryset."""
     ttft = ExpressionWrapper(F("first_token_at") - F("queued_at"), output_field=DurationField())
     agg = qs.aggregate(
         runs=Count("pk"),
+        counted=Count("pk", filter=COUNTED_RUN),
         finished=Count("pk", filter=Q(state__in=Run.FINAL_STATES)),
         succeeded=Count("pk", filter=Q(state=Run.State.SUCCEEDED)),
         tokens=Sum("completion_tokens"),
@@ -54,18 +71,23 @@ def run_figures(qs) -> dict:
     finished = agg["finished"]
     return {
         "runs": agg["runs"],
+        "counted": agg["counted"],
         "success_rate": round(100 * agg["succeeded"] / finished) if finished else None,
         "median_ttft": None if agg["median_ttft"] is None else round(agg["median_ttft"], 2),
         "tokens": agg["tokens"] or 0,
     }
 
 
-def runs_per_day(tool: Tool, *, days: int = DASHBOARD_DAYS, today=None) -> list[dict]:
-    """[{day, count}] for each of the last `days` days (oldest first, today last)."""
-    today = today or timezone.localdate()
-    start = today - timedelta(days=days - 1)
+def first_day(*, days: int = DASHBOARD_DAYS, today=None):
+    """The first of the last `days` days, today included (local dates)."""
+    return (today or timezone.localdate()) - timedelta(days=days - 1)
+
+
+def runs_per_day(runs: QuerySet[Run], *, days: int = DASHBOARD_DAYS, today=None) -> list[dict]:
+    """[{day, count}] of `runs` for each of the last `days` days (oldest first, today last)."""
+    start = first_day(days=days, today=today)
     counts = dict(
-        Run.objects.filter(tool=tool, queued_at__date__gte=start)
+        runs.filter(queued_at__date__gte=start)
         .annotate(day=TruncDate("queued_at"))
         .order_by()
         .values_list("day")
@@ -78,9 +100,10 @@ def runs_per_day(tool: Tool, *, days: int = DASHBOARD_DAYS, today=None) -> list[
     ]
 
 
-def version_run_figures(tool: Tool) -> list[dict]:
-    """`run_figures` of each version of `tool`, newest version first."""
-    runs = Run.objects.filter(tool=tool)
+def version_run_figures(tool: Tool, *, runs: QuerySet[Run] | None = None) -> list[dict]:
+    """`run_figures` of each version of `tool` (over `runs`, by default all the tool's runs),
+    newest version first."""
+    runs = Run.objects.filter(tool=tool) if runs is None else runs
     return [
         {"version": version, **run_figures(runs.filter(version=version))}
         for version in tool.versions.order_by("-number")

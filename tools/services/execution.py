@@ -293,7 +293,7 @@ def run_complete(*, run: Run, attempt: int, pieces: list[str], result, first_tok
         )
         return run
     if state == Run.State.SUCCEEDED and run.tool_id is not None:
-        tool_run_count_increment(tool_id=run.tool_id, runner_id=run.user_id)
+        tool_run_count_increment(run=run)
     publish_final(run)
     from ..worker import supervisor
 

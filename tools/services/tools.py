@@ -10,14 +10,15 @@ import secrets
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Exists, F
 from django.utils import timezone
 from django.utils.text import slugify
 
 from core.errors import ApplicationError
 
-from ..models import Category, Tag, Tool, ToolVersion
+from ..models import Category, Run, Tag, Tool, ToolVersion
 from ..schema import SchemaError
+from ..selectors import runs_counted
 from ..signals import tool_changed
 
 TOOL_FIELDS = (
@@ -153,13 +154,16 @@ def tool_publish(*, tool: Tool, version: ToolVersion | None = None) -> Tool:
     return tool
 
 
-def tool_run_count_increment(*, tool_id: int, runner_id: int | None = None) -> None:
-    """Count a finished run. An author trying their own tool does not make it popular."""
-    qs = Tool.objects.filter(pk=tool_id)
-    if runner_id is not None:
-        qs = qs.exclude(author_id=runner_id)
+def tool_run_count_increment(*, run: Run) -> None:
+    """Add a run that just finished to its tool's stored run count, if it is a counted run.
+
+    The stored row decides, through the same COUNTED_RUN as every other count: call this once,
+    after the run's final state is saved."""
+    if run.tool_id is None:
+        return
+    counted = runs_counted().filter(pk=run.pk)
     # F() makes the database do the addition, so concurrent runs never lose a count.
-    qs.update(run_count=F("run_count") + 1)
+    Tool.objects.filter(Exists(counted), pk=run.tool_id).update(run_count=F("run_count") + 1)
 
 
 @transaction.atomic
