@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import usage_views, views
+from . import history_views, usage_views, views
 from .builder import views as builder
 
 urlpatterns = [
@@ -17,7 +17,12 @@ urlpatterns = [
     path("t/<slug:slug>/versions/", builder.tool_versions, name="tool_versions"),
     path("t/<slug:slug>/rollback/", builder.tool_rollback, name="tool_rollback"),
     path("t/<slug:slug>/run", views.run_new, name="run_new"),
-    path("runs/", views.run_list, name="run_list"),
+    path("runs/", history_views.run_list, name="run_list"),
+    path(
+        "runs/threads/<uuid:thread>/delete/",
+        history_views.thread_delete,
+        name="thread_delete",
+    ),
     path("me/usage/", usage_views.usage, name="usage"),
     path("runs/<uuid:run_id>/", views.run_detail, name="run_detail"),
     path("runs/<uuid:run_id>/events", views.run_events, name="run_events"),

@@ -6,9 +6,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator
 
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.core.paginator import Paginator
 from django.http import (
     Http404,
     HttpRequest,
@@ -101,12 +99,6 @@ def run_detail(request, run_id):
 def run_shared(request, run_id):
     run = get_object_or_404(Run.objects.select_related("tool", "version"), pk=run_id, shared=True)
     return render(request, "tools/run_detail.html", _run_context(run, owner=False))
-
-
-@login_required
-def run_list(request):
-    page = Paginator(selectors.runs_of(request.user), 50).get_page(request.GET.get("page"))
-    return render(request, "tools/run_list.html", {"page": page, "runs": page.object_list})
 
 
 def _own_run(request, run_id) -> Run:

@@ -11,6 +11,17 @@ from .access import (
     tools_listed,
     tools_visible_to,
 )
+from .history import (
+    API_RUNS,
+    MAX_QUERY_CHARS,
+    PREVIEW_CHARS,
+    ThreadEntry,
+    history_has_api_runs,
+    history_tools,
+    thread_entries,
+    thread_of,
+    threads_of,
+)
 from .run_stats import (
     AUTHOR_RUN,
     COUNTED_RUN,
@@ -37,6 +48,15 @@ from .usage import (
 )
 
 __all__ = [
+    "API_RUNS",
+    "MAX_QUERY_CHARS",
+    "PREVIEW_CHARS",
+    "ThreadEntry",
+    "history_has_api_runs",
+    "history_tools",
+    "thread_entries",
+    "thread_of",
+    "threads_of",
     "aqueue_position",
     "release_connection",
     "AUTHOR_RUN",

@@ -3,6 +3,7 @@
 from .budgets import usage_budget_set
 from .builder import tool_build, tool_publish_head, tool_remix
 from .execution import run_claim, run_complete, run_execute, run_fail, run_reconcile
+from .history import ThreadLive, thread_delete
 from .runs import (
     BudgetExceeded,
     RunError,
@@ -40,6 +41,8 @@ from .versions import (
 )
 
 __all__ = [
+    "ThreadLive",
+    "thread_delete",
     "TOOL_FIELDS",
     "BudgetExceeded",
     "RunError",
