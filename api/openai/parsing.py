@@ -118,7 +118,12 @@ def messages(body: dict) -> list[dict]:
         raise bad_request("messages must be a non-empty list.", "messages")
     out = []
     for i, msg in enumerate(raw):
-        if not isinstance(msg, dict) or msg.get("role") not in ROLES:
+        # Type first: a dict or list role is unhashable, and `in ROLES` would raise.
+        if (
+            not isinstance(msg, dict)
+            or not isinstance(msg.get("role"), str)
+            or msg["role"] not in ROLES
+        ):
             raise bad_request(
                 "Each message needs a role: system, developer, user or assistant.",
                 f"messages[{i}].role",

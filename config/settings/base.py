@@ -213,6 +213,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "api.schema.add_run_events",
+        "api.openai.schema.add_openai_api",
     ],
 }
 API_THROTTLE_CACHE = "default"

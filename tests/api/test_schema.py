@@ -90,6 +90,23 @@ def seeded(catalog, user, make_tool):
     return {"Authorization": f"Bearer {secret}"}
 
 
+@pytest.fixture
+def runs_end_at_once(monkeypatch, settings):
+    """/v1/ completions wait for their run's stream, and no worker runs here: every stream
+    ends at once (an empty answer), so each valid request is a whole 200 answer, not a wait
+    until the timeout. Parsing, run creation and the answer bodies are still the real ones."""
+    from tools import streams
+
+    async def ended(run, last_id="0-0", *, timeout=None):
+        return
+        yield  # an async generator, like the real one
+
+    monkeypatch.setattr(streams, "follow", ended)
+    # The runs stay queued: without these, the live-run cap answers 429 after a few.
+    settings.GPTSTORE_MAX_LIVE_RUNS_PER_USER = 1_000_000
+    settings.GPTSTORE_DAILY_TOKEN_BUDGET = 0
+
+
 schema = _load_schema()
 CHECKS = [
     core_checks.not_a_server_error,
@@ -109,5 +126,5 @@ CHECKS = [
     database=None,
     suppress_health_check=list(HealthCheck),
 )
-def test_fuzz_api(case, seeded, keep_connection):
+def test_fuzz_api(case, seeded, keep_connection, runs_end_at_once):
     case.call_and_validate(headers=seeded, checks=CHECKS)
