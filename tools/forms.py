@@ -97,12 +97,24 @@ def _examples(schema: list[dict], examples: list, add_prefix) -> list[dict]:
     return out
 
 
-def run_form_for(version, data=None):
-    """The run form of a tool version (bound when `data` is given), or None without one."""
+def run_form_for(version, data=None, initial: dict | None = None):
+    """The run form of a tool version (bound when `data` is given, else prefilled from
+    `initial`, a run's inputs), or None without one."""
     if version is None:
         return None
     try:
         schema = normalize_schema(version.input_schema)
     except SchemaError:
         return None
-    return RunForm(data, schema=schema, examples=version.example_inputs)
+    return RunForm(data, schema=schema, examples=version.example_inputs, initial=initial)
+
+
+def run_form_data(inputs: dict) -> dict:
+    """What a browser would post to fill the run form with a stored run's `inputs`, so
+    "Run again" goes through the form's own checks."""
+    data = {}
+    for name, value in inputs.items():
+        if value is None or value is False:
+            continue  # an unchecked box or an empty optional field is not posted
+        data[f"{PREFIX}-{name}"] = "on" if value is True else str(value)
+    return data

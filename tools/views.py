@@ -1,4 +1,5 @@
-"""Pages and endpoints of runs: create from the form, watch live, cancel, share, history."""
+"""Pages and endpoints of runs: create from the form, watch live, read and download the
+answer, run again, cancel, share, history."""
 
 from __future__ import annotations
 
@@ -16,12 +17,14 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import ApplicationError, form_add_error
 
 from . import selectors, services, streams
-from .forms import run_form_for
+from .answers import render_markdown
+from .forms import run_form_data, run_form_for
 from .models import Run
 from .selectors import tools_visible_to
 
@@ -50,26 +53,65 @@ def run_from_form(form, *, tool, user, version=None) -> tuple[Run | None, int]:
 
 
 def run_new(request, slug):
-    """GET: the tool's run form on its own page. POST: create a run (the form's target)."""
+    """GET: the tool's run form on its own page, prefilled from one of the user's runs with
+    ?from=<run id> ("Edit inputs"). POST: create a run (the form's target)."""
     tool = _runnable_tool(request, slug)
     if request.method == "GET":
-        form = run_form_for(tool.current_version)
-        return render(request, "tools/run_new.html", {"tool": tool, "run_form": form})
+        earlier = _earlier_run(request, tool, request.GET.get("from"))
+        initial = earlier.inputs if earlier is not None else None
+        form = run_form_for(tool.current_version, initial=initial)
+        context = {"tool": tool, "run_form": form, "earlier": earlier}
+        return render(request, "tools/run_new.html", context)
     if request.method != "POST":
         return HttpResponseNotAllowed(["GET", "POST"])
     if not request.user.is_authenticated:
         return redirect_to_login(tool.get_absolute_url())
     form = run_form_for(tool.current_version, data=request.POST)
+    return _start_or_show_form(request, tool, form)
+
+
+def _start_or_show_form(request, tool, form) -> HttpResponse:
     run, status = run_from_form(form, tool=tool, user=request.user)
     if run is not None:
         return redirect(run.get_absolute_url(), permanent=False)
-    return render(request, "tools/run_new.html", {"tool": tool, "run_form": form}, status=status)
+    context = {"tool": tool, "run_form": form, "refused": status in (429, 503)}
+    return render(request, "tools/run_new.html", context, status=status)
+
+
+def _earlier_run(request, tool, run_id: str | None) -> Run | None:
+    """The user's own first-turn run of `tool` named by `run_id`, to prefill the form with
+    its inputs; None for anything else (a bad id, another's run, a follow-up)."""
+    if not run_id or not request.user.is_authenticated:
+        return None
+    try:
+        pk = uuid.UUID(run_id)
+    except ValueError:
+        return None
+    run = Run.objects.filter(pk=pk, user=request.user, tool=tool, parent__isnull=True).first()
+    return run if run is not None and isinstance(run.inputs, dict) else None
+
+
+@require_POST
+def run_again(request, run_id):
+    """A new run with the same inputs, through the same checks as the form; what they
+    refuse shows on the run form page, filled with those inputs."""
+    source = _own_run(request, run_id)
+    if source.tool_id is None or source.parent_id is not None:
+        raise Http404("Only a tool's first turn can be run again.")
+    tool = _runnable_tool(request, source.tool.slug)
+    form = run_form_for(tool.current_version, data=run_form_data(source.inputs or {}))
+    return _start_or_show_form(request, tool, form)
 
 
 def _run_context(run: Run, *, owner: bool) -> dict:
+    # Running again only makes sense from a conversation's first turn: a follow-up's
+    # inputs are empty and its prompt is the user's message.
+    rerun = owner and run.tool_id is not None and run.parent_id is None
     return {
         "run": run,
         "owner": owner,
+        "can_run_again": rerun,
+        "can_edit_inputs": rerun and bool(run.inputs),
         "totals": run.totals(),
         "queue_position": selectors.queue_position(run),
         "input_rows": [
@@ -99,6 +141,27 @@ def run_detail(request, run_id):
 def run_shared(request, run_id):
     run = get_object_or_404(Run.objects.select_related("tool", "version"), pk=run_id, shared=True)
     return render(request, "tools/run_detail.html", _run_context(run, owner=False))
+
+
+def _readable_run(request, run_id) -> Run:
+    return get_object_or_404(selectors.runs_readable_by(request.user), pk=run_id)
+
+
+@require_GET
+def run_answer(request, run_id):
+    """The answer as sanitised HTML: the fragment the run page swaps in when a run ends."""
+    run = _readable_run(request, run_id)
+    return HttpResponse(render_markdown(run.output), content_type="text/html; charset=utf-8")
+
+
+@require_GET
+def run_answer_md(request, run_id):
+    """The answer's Markdown source, as a file to save."""
+    run = _readable_run(request, run_id)
+    name = f"{run.tool.slug if run.tool else 'answer'}-{run.pk.hex[:8]}.md"
+    response = HttpResponse(run.output, content_type="text/markdown; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(True, name)
+    return response
 
 
 def _own_run(request, run_id) -> Run:
