@@ -313,3 +313,25 @@ class UsageBudget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user}: {self.tokens_per_day} tokens/day"
+
+
+class DeletedUsage(models.Model):
+    """Tokens of runs a user deleted from their history, per UTC day they were queued.
+
+    Deleting a conversation removes its text, not what it cost: the daily budget and the
+    usage page keep counting these tokens, so deleting today's runs does not refill a budget.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="deleted_usage"
+    )
+    day = models.DateField()
+    tokens = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "day"], name="deleted_usage_user_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.day}: {self.tokens} deleted tokens"

@@ -276,3 +276,14 @@ def test_a_running_conversation_is_refused_with_a_reason(client, user, writer):
     resp = client.post(url)
     assert resp.status_code == 409 and "still running" in resp.content.decode()
     assert Run.objects.count() == 2
+
+
+def test_deleting_a_conversation_does_not_refill_the_days_budget(user, writer, settings):
+    settings.GPTSTORE_DAILY_TOKEN_BUDGET = 1000
+    runs = thread(user, writer, [("Rewrite: owls", "Owls.", OK)], inputs={"text": "owls"})
+    Run.objects.filter(pk=runs[0].pk).update(prompt_tokens=300, completion_tokens=200)
+    assert selectors.tokens_used_today(user) == 500
+    services.thread_delete(user=user, thread=runs[0].thread)
+    assert not Run.objects.filter(user=user).exists()
+    assert selectors.tokens_used_today(user) == 500
+    assert selectors.usage_per_day(user)[0]["tokens"] == 500  # newest day first

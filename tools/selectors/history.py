@@ -13,19 +13,17 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import BooleanField, Count, F, Func, Q, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.timesince import timesince
 
 from ..models import Run, Tool
+from .usage import SPENT
 
 # The tool filter's value for runs of the base model itself (the OpenAI-compatible API);
 # no slug can hold "~".
 API_RUNS = "~api"
 MAX_QUERY_CHARS = 200
 PREVIEW_CHARS = 240
-
-_SPENT = Coalesce(F("prompt_tokens"), Value(0)) + Coalesce(F("completion_tokens"), Value(0))
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +149,7 @@ def thread_entries(runs: list[Run]) -> list[ThreadEntry]:
         for row in Run.objects.filter(thread__in=threads)
         .order_by()
         .values("thread")
-        .annotate(turns=Count("pk"), tokens=Sum(_SPENT))
+        .annotate(turns=Count("pk"), tokens=Sum(SPENT))
     }
     return [
         ThreadEntry(

@@ -17,13 +17,13 @@ from django.db.models import Count, F, IntegerField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from ..models import Run, Tool, UsageBudget
+from ..models import DeletedUsage, Run, Tool, UsageBudget
 from ..prompt_tokens import count_prompt_tokens
 
 USAGE_DAYS = 30
 MESSAGE_OVERHEAD = 4  # per chat message, as run_create_base estimates a chat prompt
 
-_SPENT = Coalesce(F("prompt_tokens"), Value(0)) + Coalesce(F("completion_tokens"), Value(0))
+SPENT = Coalesce(F("prompt_tokens"), Value(0)) + Coalesce(F("completion_tokens"), Value(0))
 
 
 def utc_day_start(now: datetime | None = None) -> datetime:
@@ -65,11 +65,13 @@ def run_reservation(run: Run) -> int:
 def tokens_used_today(user, *, now: datetime | None = None) -> int:
     """Tokens `user` spent today (UTC), counting runs in flight at their reservation."""
     today = Run.objects.filter(user=user, queued_at__gte=utc_day_start(now)).order_by()
-    spent = today.exclude(state__in=Run.LIVE_STATES).aggregate(n=Sum(_SPENT))["n"] or 0
+    spent = today.exclude(state__in=Run.LIVE_STATES).aggregate(n=Sum(SPENT))["n"] or 0
     live = today.filter(state__in=Run.LIVE_STATES).only(
         "system_prompt", "prompt", "messages", "sampling", "prompt_tokens", "completion_tokens"
     )
-    return spent + sum(run_reservation(run) for run in live)
+    deleted = DeletedUsage.objects.filter(user=user, day=utc_day_start(now).date())
+    kept = deleted.values_list("tokens", flat=True).first() or 0
+    return spent + kept + sum(run_reservation(run) for run in live)
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,7 @@ def _counted(qs: QuerySet) -> QuerySet:
     """Finished runs count what they spent; live runs count 0 here (they show as runs)."""
     return qs.annotate(
         spent=Coalesce(
-            Sum(_SPENT, filter=~Q(state__in=Run.LIVE_STATES)), Value(0), output_field=IntegerField()
+            Sum(SPENT, filter=~Q(state__in=Run.LIVE_STATES)), Value(0), output_field=IntegerField()
         ),
         n_runs=Count("pk"),
     )
@@ -123,11 +125,15 @@ def usage_per_day(user, *, days: int = USAGE_DAYS, now: datetime | None = None) 
         .values("day")
     )
     by_day = {row["day"]: row for row in rows}
+    deleted = dict(
+        DeletedUsage.objects.filter(user=user, day__gte=start.date()).values_list("day", "tokens")
+    )
     out = []
     for i in range(days - 1, -1, -1):
         day = (start + timedelta(days=i)).date()
         row = by_day.get(day, {})
-        out.append({"day": day, "tokens": row.get("spent", 0), "runs": row.get("n_runs", 0)})
+        tokens = row.get("spent", 0) + deleted.get(day, 0)
+        out.append({"day": day, "tokens": tokens, "runs": row.get("n_runs", 0)})
     return out
 
 

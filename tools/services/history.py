@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC
 
 from django.db import transaction
+from django.db.models import F, Sum
+from django.db.models.functions import TruncDate
 
-from ..models import Run
+from ..models import DeletedUsage, Run
+from ..selectors.usage import SPENT
 from .runs import RunError
 
 
@@ -38,5 +42,22 @@ def thread_delete(*, user, thread: uuid.UUID) -> int:
                 "This conversation is still running. Open it and cancel it, or wait for the "
                 "answer, then delete it."
             )
-        _, by_model = Run.objects.filter(pk__in=[t.pk for t in turns]).delete()
+        doomed = Run.objects.filter(pk__in=[t.pk for t in turns])
+        _keep_usage(user=user, runs=doomed)
+        _, by_model = doomed.delete()
     return by_model.get(Run._meta.label, 0)
+
+
+def _keep_usage(*, user, runs) -> None:
+    """Carry the deleted runs' tokens into DeletedUsage, per UTC day they were queued."""
+    per_day = (
+        runs.annotate(day=TruncDate("queued_at", tzinfo=UTC))
+        .order_by()
+        .values("day")
+        .annotate(tokens=Sum(SPENT))
+    )
+    for row in per_day:
+        if not row["tokens"]:
+            continue
+        kept, _ = DeletedUsage.objects.get_or_create(user=user, day=row["day"])
+        DeletedUsage.objects.filter(pk=kept.pk).update(tokens=F("tokens") + row["tokens"])
