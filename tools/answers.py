@@ -33,8 +33,9 @@ from pygments.util import ClassNotFound
 MAX_MARKDOWN_CHARS = 50_000
 # Larger code blocks are shown unhighlighted; some lexers backtrack on odd input.
 MAX_HIGHLIGHT_CHARS = 20_000
-# Headings start at h3: the page has its h1 (the tool) and h2 ("Answer") above the answer.
-HEADING_SHIFT = 2
+# An answer's top heading level becomes h3, the rest follow: the page has its h1 (the tool)
+# and h2 ("Answer") above the answer, and an answer that starts at "##" would skip a level.
+TOP_HEADING = 3
 
 SAFE_URL = re.compile(r"^(?:https?:|mailto:)", re.IGNORECASE)
 ALIGN_CLASSES = {"text-align:left": "align-left", "text-align:center": "align-center",
@@ -121,9 +122,11 @@ def _inline_images(children: list[Token]) -> list[Token]:
 def _rewrite(tokens: list[Token]) -> None:
     """Headings shifted down, alignment as classes (the CSP forbids style attributes),
     images turned into links."""
+    levels = [int(t.tag[1]) for t in tokens if t.type == "heading_open"]
+    shift = TOP_HEADING - min(levels, default=1)
     for token in tokens:
         if token.type in ("heading_open", "heading_close"):
-            token.tag = f"h{min(int(token.tag[1]) + HEADING_SHIFT, 6)}"
+            token.tag = f"h{min(int(token.tag[1]) + shift, 6)}"
         elif token.type in ("th_open", "td_open"):
             style = token.attrs.pop("style", None)
             if style in ALIGN_CLASSES:

@@ -130,7 +130,14 @@
     setSource(panel, text);
     var tools = panel.querySelector(".answer-tools");
     if (tools) tools.hidden = !text;
-    if (!text) return;
+    if (!text) {
+      var empty = document.createElement("p");
+      empty.className = "answer-empty";
+      empty.textContent = "No answer.";
+      out.replaceChildren(empty);
+      out.classList.replace("answer-live", "answer-md");
+      return;
+    }
     fetch(panel.dataset.answerUrl, { credentials: "same-origin", headers: { "Accept": "text/html" } })
       .then(function (response) {
         if (!response.ok) throw new Error("HTTP " + response.status);

@@ -62,7 +62,7 @@ def test_finished_answer_renders_and_copies(browser, web, user, make_tool, width
     try:
         page.goto(f"{web}/runs/{run.pk}/")
         out = page.locator("#run-output")
-        expect(out.locator("h4")).to_have_text("Moons of the planets")
+        expect(out.locator("h3")).to_have_text("Moons of the planets")
         expect(out.locator("table tbody tr")).to_have_count(3)
         expect(out.locator("pre .k").first).to_have_text("def")  # highlighted server-side
         assert not _overflows(page)
@@ -183,5 +183,24 @@ def test_run_form_page_shows_errors_and_the_cap_styled(
         shots = Path(settings.VAR_DIR) / "screenshots"
         shots.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(shots / f"run-form-refused-{width}.png"), full_page=True)
+    finally:
+        context.close()
+
+
+def test_waiting_then_an_empty_answer_says_so(browser, web, user, make_tool):
+    run = make_run(user, make_tool(lister=True))
+    context, page = _context(browser, web, user, 390, 844)
+    try:
+        page.goto(f"{web}/runs/{run.pk}/")
+        before = page.locator("#run-output").evaluate(
+            "el => getComputedStyle(el, '::before').content"
+        )
+        assert before == '"Waiting for the answer…"'
+        in_thread(
+            lambda: services.run_complete(run=run, attempt=1, pieces=[], result=FakeResult(""))
+        )
+        expect(page.locator("#run-output .answer-empty")).to_have_text("No answer.")
+        expect(page.locator(".answer-tools")).to_be_hidden()
+        assert not page.console_errors
     finally:
         context.close()

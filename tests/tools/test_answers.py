@@ -34,6 +34,9 @@ def test_headings_start_below_the_page_headings():
     html = render_markdown("# Title\n\n## Part\n\n#### Deep")
     assert "<h3>Title</h3>" in html and "<h4>Part</h4>" in html and "<h6>Deep</h6>" in html
     assert "<h1" not in html and "<h2" not in html
+    # An answer whose top heading is "##" or "###" starts at h3 all the same (no skipped level).
+    assert render_markdown("## A\n\n### B") == "<h3>A</h3>\n<h4>B</h4>\n"
+    assert render_markdown("### A\n\n###### B") == "<h3>A</h3>\n<h6>B</h6>\n"
 
 
 def test_lists_emphasis_quotes_and_strikethrough():
