@@ -9,7 +9,8 @@ from django.core.validators import URLValidator
 
 from .models import Report, Resource
 
-STAR_CHOICES = [(n, f"{n} star{'s' if n > 1 else ''}") for n in range(5, 0, -1)]
+# Lowest first: the radios are drawn in this order, so ArrowRight raises the rating.
+STAR_CHOICES = [(n, f"{n} star{'s' if n > 1 else ''}") for n in range(1, 6)]
 
 
 class ReviewForm(forms.Form):

@@ -41,6 +41,44 @@
       });
     }
 
+    // The header's Menu button (shown below 1000 px) folds the links away.
+    var toggle = document.querySelector(".nav-toggle");
+    var nav = document.getElementById("main-nav");
+    if (toggle && nav) {
+      var setOpen = function (open) {
+        toggle.setAttribute("aria-expanded", open ? "true" : "false");
+        nav.classList.toggle("is-open", open);
+      };
+      toggle.addEventListener("click", function () {
+        setOpen(toggle.getAttribute("aria-expanded") !== "true");
+      });
+      nav.addEventListener("keydown", function (e) {
+        if (e.key === "Escape" && nav.classList.contains("is-open")) {
+          setOpen(false);
+          toggle.focus();
+        }
+      });
+    }
+
+    // The account menu (a <details>, so it opens without scripts) closes like a menu: on
+    // Escape, and on a click or focus anywhere else.
+    document.querySelectorAll("details.account-menu").forEach(function (menu) {
+      var close = function () { menu.open = false; };
+      menu.addEventListener("keydown", function (e) {
+        if (e.key === "Escape" && menu.open) {
+          e.stopPropagation();
+          close();
+          menu.querySelector("summary").focus();
+        }
+      });
+      document.addEventListener("click", function (e) {
+        if (menu.open && !menu.contains(e.target)) close();
+      });
+      menu.addEventListener("focusout", function (e) {
+        if (e.relatedTarget && !menu.contains(e.relatedTarget)) close();
+      });
+    });
+
     // Copy buttons: data-copy names the field whose value goes to the clipboard.
     document.querySelectorAll("[data-copy]").forEach(function (button) {
       button.addEventListener("click", function () {
@@ -53,6 +91,16 @@
           field.select();
           if (document.execCommand("copy")) done();
         }
+      });
+    });
+
+    // Forms marked data-autosubmit apply a choice as soon as it is made; their button is
+    // only for browsers without scripts.
+    document.querySelectorAll("form[data-autosubmit]").forEach(function (form) {
+      form.querySelectorAll("[data-autosubmit-button]").forEach(function (b) { b.hidden = true; });
+      form.addEventListener("change", function () {
+        if (form.requestSubmit) form.requestSubmit();
+        else form.submit();
       });
     });
 

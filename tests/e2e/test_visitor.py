@@ -53,7 +53,8 @@ def test_new_visitor_finds_rates_and_stars_the_translator(page, demo_site):
     expect(page.locator("#tool-rating")).to_contain_text("3.0")
     expect(reviews).to_contain_text("Handy for quick phrases.")
 
-    # It is under "My favorites".
+    # It is under "My favorites", in the account menu behind the user's name.
+    page.locator(".account-menu > summary").click()
     page.get_by_role("link", name="My favorites").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("My favorites")
     expect(page.locator(".tool-card")).to_contain_text("Translator")
