@@ -118,3 +118,15 @@ def run_form_data(inputs: dict) -> dict:
             continue  # an unchecked box or an empty optional field is not posted
         data[f"{PREFIX}-{name}"] = "on" if value is True else str(value)
     return data
+
+
+class FollowupForm(forms.Form):
+    """The box under a finished answer; `tools.services.run_followup` has the last word."""
+
+    message = forms.CharField(
+        label="Follow up",
+        max_length=8000,
+        widget=forms.Textarea(
+            attrs={"rows": 3, "placeholder": "Ask a follow-up question…", "maxlength": 8000}
+        ),
+    )

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import history_views, usage_views, views
+from . import history_views, thread_views, usage_views, views
 from .builder import views as builder
 
 urlpatterns = [
@@ -31,5 +31,6 @@ urlpatterns = [
     path("runs/<uuid:run_id>/again", views.run_again, name="run_again"),
     path("runs/<uuid:run_id>/cancel", views.run_cancel, name="run_cancel"),
     path("runs/<uuid:run_id>/share", views.run_share, name="run_share"),
+    path("runs/<uuid:run_id>/followup", thread_views.run_followup, name="run_followup"),
     path("s/<uuid:run_id>/", views.run_shared, name="run_shared"),
 ]

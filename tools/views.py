@@ -24,7 +24,7 @@ from core.errors import ApplicationError, form_add_error
 
 from . import selectors, services, streams
 from .answers import render_markdown
-from .forms import run_form_data, run_form_for
+from .forms import FollowupForm, run_form_data, run_form_for
 from .models import Run
 from .selectors import tools_visible_to
 
@@ -103,25 +103,39 @@ def run_again(request, run_id):
     return _start_or_show_form(request, tool, form)
 
 
-def _run_context(run: Run, *, owner: bool) -> dict:
+def run_context(run: Run, *, owner: bool, followup_form=None) -> dict:
+    """The run page: the conversation up to `run`, `run` itself live, and (for its owner)
+    the follow-up box. A shared page shows only the turns that are shared too."""
     # Running again only makes sense from a conversation's first turn: a follow-up's
     # inputs are empty and its prompt is the user's message.
     rerun = owner and run.tool_id is not None and run.parent_id is None
+    turns = selectors.thread_turns(run)
+    earlier = [t for t in turns[:-1] if owner or t.shared]
+    can_follow_up = owner and not run.raw_prompt
     return {
         "run": run,
         "owner": owner,
+        "earlier": earlier,
+        "first_rows": _input_rows(turns[0]) if turns[0] in earlier else [],
+        "latest": selectors.thread_latest(run) if owner else None,
         "can_run_again": rerun,
         "can_edit_inputs": rerun and bool(run.inputs),
+        "can_follow_up": can_follow_up,
+        "followup_form": followup_form or (FollowupForm() if can_follow_up else None),
         "totals": run.totals(),
         "queue_position": selectors.queue_position(run),
-        "input_rows": [
-            (spec.get("label") or spec["name"], run.inputs.get(spec["name"], ""))
-            for spec in (run.version.input_schema or [])
-            if isinstance(spec, dict) and "name" in spec
-        ]
-        if run.version is not None
-        else _base_model_rows(run),
+        "input_rows": _input_rows(run) if run.parent_id is None else [],
     }
+
+
+def _input_rows(run: Run) -> list[tuple[str, str]]:
+    if run.version is None:
+        return _base_model_rows(run)
+    return [
+        (spec.get("label") or spec["name"], run.inputs.get(spec["name"], ""))
+        for spec in (run.version.input_schema or [])
+        if isinstance(spec, dict) and "name" in spec
+    ]
 
 
 def _base_model_rows(run: Run) -> list[tuple[str, str]]:
@@ -135,12 +149,12 @@ def run_detail(request, run_id):
     run = get_object_or_404(selectors.runs_readable_by(request.user), pk=run_id)
     if run.user_id != getattr(request.user, "pk", None):
         return redirect("run_shared", run_id=run.pk)
-    return render(request, "tools/run_detail.html", _run_context(run, owner=True))
+    return render(request, "tools/run_detail.html", run_context(run, owner=True))
 
 
 def run_shared(request, run_id):
     run = get_object_or_404(Run.objects.select_related("tool", "version"), pk=run_id, shared=True)
-    return render(request, "tools/run_detail.html", _run_context(run, owner=False))
+    return render(request, "tools/run_detail.html", run_context(run, owner=False))
 
 
 def _readable_run(request, run_id) -> Run:

@@ -165,6 +165,8 @@
     if (statsEl) statsEl.hidden = !known(ev.completion_tokens);
     if (timingEl) timingEl.hidden = !known(ev.duration_s);
     if (cancelForm) cancelForm.hidden = true;
+    var followup = document.getElementById("run-followup");
+    if (followup) followup.hidden = false;  // a finished answer can be followed up
     root.dataset.final = "1";
     showRendered(node.data);
   }

@@ -90,3 +90,14 @@ def thread_turns(run: Run) -> list[Run]:
     while turns[-1].parent_id is not None and turns[-1].parent_id in by_id:
         turns.append(by_id[turns[-1].parent_id])
     return turns[::-1]
+
+
+def thread_latest(run: Run) -> Run:
+    """The newest turn of `run`'s conversation (by the same user), where it goes on."""
+    newest = (
+        Run.objects.filter(thread=run.thread, user_id=run.user_id)
+        .order_by("-turn", "-queued_at")
+        .only("pk", "turn")
+        .first()
+    )
+    return newest or run

@@ -252,7 +252,9 @@ def run_cancel(*, run: Run) -> Run:
 
 
 def run_share(*, run: Run, shared: bool) -> Run:
-    Run.objects.filter(pk=run.pk).update(shared=shared)
+    """Share (or stop sharing) a run's whole conversation: its read-only page shows the
+    turns before it, and follow-ups inherit the flag (tools.services.threads)."""
+    Run.objects.filter(thread=run.thread, user_id=run.user_id).update(shared=shared)
     run.shared = shared
     return run
 
