@@ -94,6 +94,18 @@ def test_counted_run_is_the_one_rule(lister):
     assert not runs_counted().filter(pk=base.pk).exists()
 
 
+def test_a_conversation_counts_once(lister):
+    fan = UserFactory()
+    first = finish(make_run(fan, lister))
+    for message in ("more", "and more"):
+        turn = services.run_followup(parent=first, user=fan, message=message)
+        Run.objects.filter(pk=turn.pk).update(state=Run.State.RUNNING, attempts=1)
+        first = finish(Run.objects.get(pk=turn.pk))
+    assert Run.objects.filter(tool=lister, state=Run.State.SUCCEEDED).count() == 3
+    lister.refresh_from_db()
+    assert lister.run_count == 1 and trending() == [("Lister", 1)]
+
+
 def test_card_tool_page_and_api_agree(client, lister):
     fans = [UserFactory() for _ in range(3)]
     for fan in fans:

@@ -27,8 +27,11 @@ DASHBOARD_DAYS = 30
 # `Tool.run_count` (cards, the tool page, the REST API, "Most used"), Trending and the
 # creator dashboard. A failed, cancelled or unfinished run says nothing about whether people
 # find a tool useful, and an author trying their own tool would let anyone make theirs
-# popular. A run of the base model (no tool) is never counted.
-COUNTED_RUN = Q(state=Run.State.SUCCEEDED, tool__isnull=False) & ~Q(user_id=F("tool__author_id"))
+# popular. A run of the base model (no tool) is never counted, and a conversation counts
+# once, by its first turn: chatting on with follow-ups says no more than the first answer did.
+COUNTED_RUN = Q(state=Run.State.SUCCEEDED, tool__isnull=False, parent__isnull=True) & ~Q(
+    user_id=F("tool__author_id")
+)
 # A run the tool's author started: their tests in the builder and their tries of the tool.
 AUTHOR_RUN = Q(tool__isnull=False, user_id=F("tool__author_id"))
 
