@@ -5,16 +5,19 @@ import json
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import httpx
 import openai
 import pytest
+from django.conf import settings
 
 from api.openai.resolve import base_model_id
 from api.services import token_create
 from bench import processes as stack
-from tests.helpers import wait_final
+from inference.defaults import DEFAULT_NAME
+from tests.helpers import csrf_token, http_client, wait_final
 from tools.models import Run
 from tools.services import tool_create, tool_publish, tool_version_create
 
@@ -260,3 +263,115 @@ def test_live_readme_examples_work_as_written(web, worker, user, summarizer, mon
     before = Run.objects.filter(user=user).count()
     exec(compile(code.replace("http://127.0.0.1:8000", web), "README.md", "exec"), {})
     assert Run.objects.filter(user=user, state="succeeded").count() == before + 2
+
+
+def _prompt_tokens(messages: list[dict]) -> int:
+    """What the engine counts for `messages`: proof of exactly what the model was sent."""
+    from transformers import AutoTokenizer
+
+    from inference.prompts import encode_prompt
+
+    folder = Path(settings.GPTSTORE_MODEL_CACHE) / DEFAULT_NAME
+    return len(encode_prompt(AutoTokenizer.from_pretrained(folder), True, None, messages))
+
+
+def _as_sent(run: Run) -> list[dict]:
+    system = [{"role": "system", "content": run.system_prompt}] if run.system_prompt else []
+    return run.messages or [*system, {"role": "user", "content": run.prompt}]
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_live_three_turn_threads_rest_v1_and_web(web, worker, user, summarizer):
+    """Each turn's prompt, as the worker's engine counted it, is the whole conversation."""
+    text = "The cat sat on the mat all day long."
+    # /v1/ with the official client: the client keeps the conversation.
+    client = client_for(web, user)
+    messages = [{"role": "user", "content": text}]
+    for follow_up in ("Say it again.", "Now in French.", None):
+        done = client.chat.completions.create(
+            model="tool:summarizer", messages=messages, max_tokens=6
+        )
+        run = run_of(done.id)
+        assert run.state == "succeeded" and run.inputs == {"text": text, "style": "short"}
+        assert [m["content"] for m in _as_sent(run)][2:] == [m["content"] for m in messages[1:]]
+        assert run.prompt_tokens == _prompt_tokens(_as_sent(run))
+        if follow_up:
+            messages += [
+                {"role": "assistant", "content": done.choices[0].message.content},
+                {"role": "user", "content": follow_up},
+            ]
+    # The REST API: the server keeps it; each follow-up names the turn it answers.
+    _, secret = token_create(user=user, name="rest")
+    api = httpx.Client(base_url=web, headers={"Authorization": f"Bearer {secret}"}, timeout=60)
+    first = api.post("/api/runs/", json={"tool": "summarizer", "inputs": {"text": text}}).json()
+    turns = [wait_final(first["id"])]
+    for follow_up in ("Say it again.", "Now in French."):
+        body = api.post(f"/api/runs/{turns[-1].pk}/followup/", json={"message": follow_up})
+        assert body.status_code == 201, body.text
+        assert body.json()["parent"] == str(turns[-1].pk)
+        turns.append(wait_final(body.json()["id"]))
+    assert [t.state for t in turns] == ["succeeded"] * 3
+    assert [t.thread for t in turns] == [turns[0].pk] * 3
+    sent = _as_sent(turns[2])
+    assert [m["content"] for m in sent][2:] == [
+        turns[0].output,
+        "Say it again.",
+        turns[1].output,
+        "Now in French.",
+    ]
+    assert turns[2].prompt_tokens == _prompt_tokens(sent) > turns[1].prompt_tokens
+    # The web form and the follow-up box, as a browser posts them.
+    web_client = http_client(web, user)
+    token = csrf_token(web_client, "/t/summarizer/run")
+    page = web_client.post(
+        "/t/summarizer/run",
+        data={"csrfmiddlewaretoken": token, "in-text": text, "in-style": "short"},
+    )
+    run = wait_final(page.headers["location"].strip("/").split("/")[-1])
+    for follow_up in ("Say it again.", "Now in French."):
+        token = csrf_token(web_client, run.get_absolute_url())
+        page = web_client.post(
+            f"/runs/{run.pk}/followup",
+            data={"csrfmiddlewaretoken": token, "message": follow_up},
+        )
+        assert page.status_code == 302, page.text
+        run = wait_final(page.headers["location"].strip("/").split("/")[-1])
+        assert run.state == "succeeded"
+        assert run.prompt_tokens == _prompt_tokens(_as_sent(run))
+    assert (run.turn, len(_as_sent(run))) == (3, 6)
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_live_cancel_mid_turn_keeps_the_thread_usable(web, worker, user, summarizer):
+    from tools import streams
+
+    _, secret = token_create(user=user, name="rest")
+    api = httpx.Client(base_url=web, headers={"Authorization": f"Bearer {secret}"}, timeout=60)
+    body = {
+        "tool": "summarizer",
+        "inputs": {"text": "A dragon.", "style": "long"},
+        "sampling": {"max_new_tokens": 6, "temperature": 0.0},
+    }
+    first = wait_final(api.post("/api/runs/", json=body).json()["id"])
+    Run.objects.filter(pk=first.pk).update(sampling={**first.sampling, "max_new_tokens": 400})
+    ask = "Now write a very long story about that dragon, chapter by chapter."
+    long = api.post(f"/api/runs/{first.pk}/followup/", json={"message": ask}).json()
+    deadline = time.monotonic() + 60
+    while not streams.streamed_text(long["id"]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert api.post(f"/api/runs/{long['id']}/cancel/").status_code == 200
+    cancelled = wait_final(long["id"])
+    assert cancelled.state == "cancelled" and cancelled.output
+    Run.objects.filter(pk=cancelled.pk).update(sampling={**cancelled.sampling, "max_new_tokens": 6})
+    after = api.post(f"/api/runs/{cancelled.pk}/followup/", json={"message": "Sum it up."})
+    assert after.status_code == 201, after.text
+    done = wait_final(after.json()["id"])
+    assert done.state == "succeeded" and done.turn == 3
+    sent = _as_sent(done)
+    assert sent[-3:] == [
+        {"role": "user", "content": ask},
+        {"role": "assistant", "content": cancelled.output},  # the partial answer
+        {"role": "user", "content": "Sum it up."},
+    ]
