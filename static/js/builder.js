@@ -33,9 +33,31 @@
     function enable(row) {
       row.querySelectorAll("[data-move], [data-remove]").forEach(function (b) { b.hidden = false; });
     }
+    // Only the settings a field's type uses are shown; the server ignores the others, so a
+    // value typed before switching type does no harm.
+    var APPLIES = {
+      max_length: ["short_text", "long_text"],
+      min: ["integer", "number"],
+      max: ["integer", "number"],
+      choices: ["choice"]
+    };
+    function showSettings(row) {
+      var type = row.querySelector("select[name$='-type']");
+      if (!type) return;
+      Object.keys(APPLIES).forEach(function (key) {
+        var input = row.querySelector("[name$='-" + key + "']");
+        var box = input && input.closest(".field");
+        if (box) box.classList.toggle("is-unused", APPLIES[key].indexOf(type.value) === -1);
+      });
+    }
 
-    rows().forEach(enable);
+    rows().forEach(function (row) { enable(row); showSettings(row); });
     renumber();
+    list.addEventListener("change", function (event) {
+      if (event.target.matches("select[name$='-type']")) {
+        showSettings(event.target.closest("[data-field-row]"));
+      }
+    });
 
     if (addButton) {
       addButton.addEventListener("click", function (event) {
@@ -48,6 +70,7 @@
         list.appendChild(row);
         total.value = String(index + 1);
         enable(row);
+        showSettings(row);
         renumber();
         var name = row.querySelector("input[name$='-name']");
         if (name) name.focus();
