@@ -13,6 +13,7 @@ from rest_framework import serializers
 from store.models import Resource, Review
 from tools import selectors as tool_selectors
 from tools.models import Category, Tag, Tool, ToolVersion
+from tools.registry import default_model_id
 from tools.sampling import SAMPLING_RANGES
 
 
@@ -116,6 +117,12 @@ class ToolSerializer(serializers.ModelSerializer):
         help_text="Runs that finished successfully, not counting the author's own runs.",
     )
     url = serializers.CharField(source="get_absolute_url", read_only=True)
+    model = serializers.CharField(
+        source="current_version.model",
+        read_only=True,
+        allow_null=True,
+        help_text="The model the published version runs on (an id of /v1/models).",
+    )
 
     class Meta:
         model = Tool
@@ -133,6 +140,7 @@ class ToolSerializer(serializers.ModelSerializer):
             "status",
             "featured",
             "current_version",
+            "model",
             "run_count",
             "review_count",
             "average_rating",
@@ -169,11 +177,18 @@ class ToolVersionSerializer(serializers.ModelSerializer):
     input_schema = SafeJSONField()
     sampling_defaults = SafeJSONField(required=False)
     example_inputs = SafeJSONField(required=False)
+    model = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text="The model this version runs on (an id of /v1/models; empty: the default).",
+    )
 
     class Meta:
         model = ToolVersion
         fields = [
             "number",
+            "model",
             "prompt_template",
             "system_prompt",
             "input_schema",
@@ -332,6 +347,9 @@ class RunSerializer(serializers.Serializer):
     turn = serializers.IntegerField(
         read_only=True, help_text="Position in the conversation, from 1."
     )
+    model = serializers.SerializerMethodField(
+        help_text="The model that serves the run (an id of /v1/models)."
+    )
     message = serializers.SerializerMethodField(
         help_text="A follow-up's message (null for a first turn, whose `inputs` say what it asked)."
     )
@@ -339,6 +357,9 @@ class RunSerializer(serializers.Serializer):
         help_text="Server-Sent Events stream of the run's text (JSON events; Last-Event-ID "
         "resumes)."
     )
+
+    def get_model(self, run) -> str:
+        return run.model_key or default_model_id()
 
     def get_message(self, run) -> str | None:
         return run.prompt if run.parent_id else None

@@ -1,7 +1,8 @@
 """REST API under /api/ (mounted by config.urls with `path("api/", include("api.urls"))`)."""
 
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
 from . import runs, views
@@ -23,7 +24,9 @@ urlpatterns = [
     path("runs/<uuid:run_id>/events/", runs.run_events, name="api-run-events"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    # One documentation page: ReDoc's bundle fetches its logo from a CDN (a failed request
+    # offline, and a third party in every visit), so its old address leads to Swagger UI.
+    path("redoc/", RedirectView.as_view(pattern_name="api-docs", permanent=True), name="api-redoc"),
     *router.urls,
     re_path(r"", views.not_found),  # last: unknown /api/ paths answer JSON, not HTML
 ]

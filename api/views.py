@@ -205,6 +205,7 @@ class ToolVersionViewSet(
             sampling_defaults=data.get("sampling_defaults") or {},
             example_inputs=data.get("example_inputs") or [],
             changelog=data.get("changelog", ""),
+            model=data.get("model") or "",
         )
         return Response(self.get_serializer(version).data, status=status.HTTP_201_CREATED)
 

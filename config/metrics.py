@@ -37,6 +37,7 @@ from prometheus_client.core import (
 
 from tools import streams
 from tools.models import Run
+from tools.registry import models
 from tools.worker import engine_metrics
 
 REQUEST_LATENCY = Histogram(
@@ -48,7 +49,7 @@ TTFT_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0)
 INTER_TOKEN_BUCKETS = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
 # Celery's Redis transport keeps priorities 3, 6 and 9 of a queue in lists of their own.
 _PRIORITY_SUFFIXES = ("", "\x06\x163", "\x06\x166", "\x06\x169")
-INFERENCE_QUEUE = "inference"
+LEGACY_QUEUE = "inference"  # messages sent before per-model queues; workers forward them
 
 
 def worker_stale_after() -> float:
@@ -139,13 +140,16 @@ class StoreCollector:
     def _redis(self) -> Iterator[Metric]:
         r = streams.client()
         pipe = r.pipeline(transaction=False)
-        for suffix in _PRIORITY_SUFFIXES:
-            pipe.llen(INFERENCE_QUEUE + suffix)
+        for queue in [LEGACY_QUEUE, *(spec.queue for spec in models().values())]:
+            for suffix in _PRIORITY_SUFFIXES:
+                pipe.llen(queue + suffix)
         depth = sum(pipe.execute())
         engines = live_engines()
         out: list[Metric] = [
             GaugeMetricFamily(
-                "gptstore_queue_depth", "Runs waiting in the Celery inference queue.", value=depth
+                "gptstore_queue_depth",
+                "Runs waiting in the Celery inference queues (every model's).",
+                value=depth,
             ),
             GaugeMetricFamily(
                 "gptstore_workers_live", "Inference workers with a loaded model.", len(engines)

@@ -146,6 +146,9 @@ class ToolVersion(models.Model):
     input_schema = models.JSONField(default=list)
     sampling_defaults = models.JSONField(default=dict, blank=True)
     example_inputs = models.JSONField(default=list, blank=True)
+    # The registry id (tools/registry.py) of the model this version runs on, pinned when the
+    # version is made: changing the default model later does not move published versions.
+    model = models.CharField(max_length=100)
     changelog = models.CharField(max_length=200, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 
@@ -224,6 +227,9 @@ class Run(models.Model):
     messages = models.JSONField(null=True, blank=True)
     raw_prompt = models.BooleanField(default=False)
     model = models.CharField(max_length=200, blank=True)
+    # The registry id of the model that serves the run (its tool version's, or the one /v1/
+    # named); the run goes to that model's Celery queue, `inference.<model_key>`.
+    model_key = models.CharField(max_length=100, db_index=True)
     # A conversation is a chain of runs: a follow-up names the turn it answers (`parent`);
     # every turn carries its first turn's id (`thread`) and its position (`turn`, from 1).
     # A follow-up's `prompt` is the user's message and its `messages` the whole conversation

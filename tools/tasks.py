@@ -6,7 +6,7 @@ import logging
 
 import redis
 from celery import shared_task
-from celery.signals import task_postrun, worker_init, worker_shutdown
+from celery.signals import celeryd_after_setup, task_postrun, worker_init, worker_shutdown
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
@@ -43,9 +43,23 @@ def run_reconcile() -> dict:
 
 def _consumes_inference(sender) -> bool:
     try:
-        return "inference" in sender.app.amqp.queues.consume_from
+        return any(q.startswith("inference") for q in sender.app.amqp.queues.consume_from)
     except (AttributeError, TypeError):
         return False
+
+
+@celeryd_after_setup.connect
+def _model_queues(sender=None, instance=None, **kwargs) -> None:
+    """An inference worker (one that consumes `inference`) also consumes the queue of each
+    model it serves (GPTSTORE_WORKER_MODELS), so its command line stays the same whatever
+    the models; `inference` itself only holds messages sent before per-model queues, which
+    run_execute forwards."""
+    if instance is None or not _consumes_inference(instance):
+        return
+    from .registry import worker_models
+
+    for spec in worker_models():
+        instance.app.amqp.queues.select_add(spec.queue)
 
 
 @worker_init.connect
@@ -58,14 +72,15 @@ def _warm_up(sender=None, **kwargs) -> None:
     """
     if not settings.GPTSTORE_ENGINE_WARMUP or not _consumes_inference(sender):
         return
+    from .registry import worker_models
     from .worker import supervisor
     from .worker.engine import get_engine
 
-    try:
-        get_engine()
-    except Exception:
-        log.exception("engine warm-up failed")
-        return
+    for spec in worker_models():
+        try:
+            get_engine(spec.id)
+        except Exception:
+            log.exception("engine warm-up failed for %s", spec.id)
     supervisor.start()
     supervisor.write_metrics()
 

@@ -12,14 +12,12 @@ tool's own system prompt applies.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 
 from tools.models import Tool
-from tools.prompt_tokens import DEFAULT_NAME
+from tools.registry import ModelSpec, default_model_id, get_model, models
 from tools.schema import SchemaError, normalize_schema
 from tools.selectors import tools_listed, tools_visible_to
 
@@ -31,9 +29,8 @@ OWNER = "gpt-store"  # `owned_by` of the base model
 
 
 def base_model_id() -> str:
-    """The served model's name: the configured folder's or hub name, else the default."""
-    model = settings.GPTSTORE_MODEL
-    return Path(model).name if model else DEFAULT_NAME
+    """The default model's id: what `base` stands for."""
+    return default_model_id()
 
 
 def usable_tools(user: AbstractBaseUser) -> QuerySet[Tool]:
@@ -42,10 +39,12 @@ def usable_tools(user: AbstractBaseUser) -> QuerySet[Tool]:
     return (tools_listed() | own).filter(current_version__isnull=False)
 
 
-def resolve_model(user: AbstractBaseUser, model: str) -> Tool | None:
-    """None for the base model, the Tool for `tool:<slug>`; 404 otherwise."""
-    if model in (BASE_ALIAS, base_model_id()):
-        return None
+def resolve_model(user: AbstractBaseUser, model: str) -> Tool | ModelSpec:
+    """A registered model (`base` is the default) or the Tool for `tool:<slug>`; 404
+    otherwise."""
+    spec = get_model(default_model_id() if model == BASE_ALIAS else model)
+    if spec is not None:
+        return spec
     if model.startswith(TOOL_PREFIX):
         tool = (
             tools_visible_to(user)
@@ -54,6 +53,7 @@ def resolve_model(user: AbstractBaseUser, model: str) -> Tool | None:
                 status=Tool.Status.PUBLISHED,
                 current_version__isnull=False,
             )
+            .select_related("current_version")
             .first()
         )
         if tool is not None:
@@ -96,7 +96,8 @@ def _model_entry(model_id: str, created: int, owner: str) -> dict:
 
 
 def model_list(user: AbstractBaseUser) -> list[dict]:
-    base = [_model_entry(base_model_id(), 0, OWNER)]
+    """Every registered model, then every tool the user may run (`tool:<slug>`)."""
+    base = [_model_entry(model_id, 0, OWNER) for model_id in models()]
     tools = usable_tools(user).order_by("slug").values_list("slug", "created", "author__username")
     return base + [
         _model_entry(f"{TOOL_PREFIX}{slug}", int(created.timestamp()), owner)
@@ -105,7 +106,7 @@ def model_list(user: AbstractBaseUser) -> list[dict]:
 
 
 def model_detail(user: AbstractBaseUser, model_id: str) -> dict:
-    tool = resolve_model(user, model_id)
-    if tool is None:
+    target = resolve_model(user, model_id)
+    if isinstance(target, ModelSpec):
         return _model_entry(model_id, 0, OWNER)
-    return _model_entry(model_id, int(tool.created.timestamp()), tool.author.username)
+    return _model_entry(model_id, int(target.created.timestamp()), target.author.username)

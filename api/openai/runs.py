@@ -17,6 +17,7 @@ from django.db import connection
 from tools import services as run_services
 from tools import streams
 from tools.models import Run
+from tools.registry import ModelSpec
 
 from . import parsing
 from .errors import bad_request, timed_out
@@ -42,9 +43,14 @@ def create_run(user: AbstractBaseUser, body: dict, *, chat: bool) -> Run:
     prompt = None if chat else parsing.prompt(body)
     tool = resolve_model(user, model)
     run_services.run_queue_check()
-    if tool is None:
+    if isinstance(tool, ModelSpec):
         return run_services.run_create_base(
-            user=user, messages=messages, prompt=prompt, sampling=sampling, model=model
+            user=user,
+            messages=messages,
+            prompt=prompt,
+            sampling=sampling,
+            model=model,
+            model_key=tool.id,
         )
     text, continuation = _tool_turns(messages) if chat else (prompt, None)
     fixed = {k: sampling.pop(k) for k in FIXED_SAMPLING if k in sampling}

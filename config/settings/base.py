@@ -209,6 +209,9 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # Deep links put an anchor inside each operation's toggle button: a control in a control,
+    # which screen readers cannot operate (axe: nested-interactive).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": False},
     "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -225,7 +228,9 @@ CELERY_BROKER_URL = celery_url(REDIS_URL)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"tools.run_execute": {"queue": "inference"}}
+# tools.run_execute goes to its model's queue, `inference.<model id>` (run_enqueue names
+# it); a worker consumes the queues of the models it serves (tools/tasks.py).
+CELERY_TASK_ROUTES: dict[str, dict] = {}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ACKS_LATE = False  # only idempotent tasks opt in
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("RUN_SOFT_TIME_LIMIT", default=300)
@@ -253,6 +258,13 @@ CELERY_BEAT_SCHEDULE = {
 # --- Inference ------------------------------------------------------------------------------
 # Empty: the default SmolLM2-135M-Instruct. Else a local Hugging Face folder or a cached hub id.
 GPTSTORE_MODEL = env.str("GPTSTORE_MODEL", default="")
+# The model registry (tools/registry.py): a TOML file of [[models]]; empty = one built-in
+# model, the one above. GPTSTORE_DEFAULT_MODEL: its id for new tools and `base` on /v1/
+# (default: the file's first). GPTSTORE_WORKER_MODELS: ids an inference worker serves, comma-
+# separated (default: the default model); each gets its own engine and Celery queue.
+GPTSTORE_MODELS_FILE = env.str("GPTSTORE_MODELS_FILE", default="")
+GPTSTORE_DEFAULT_MODEL = env.str("GPTSTORE_DEFAULT_MODEL", default="")
+GPTSTORE_WORKER_MODELS = env.str("GPTSTORE_WORKER_MODELS", default="")
 GPTSTORE_DEVICE = env.str("GPTSTORE_DEVICE", default="")  # "", "cpu", "cuda", "cuda:1"
 GPTSTORE_DTYPE = env.str("GPTSTORE_DTYPE", default="")  # "", "float32", "bfloat16", "float16"
 GPTSTORE_MODEL_CACHE = env.str("GPTSTORE_MODEL_CACHE", default=str(VAR_DIR / "models"))

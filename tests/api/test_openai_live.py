@@ -19,6 +19,7 @@ from bench import processes as stack
 from inference.defaults import DEFAULT_NAME
 from tests.helpers import csrf_token, http_client, wait_final
 from tools.models import Run
+from tools.registry import get_model
 from tools.services import tool_create, tool_publish, tool_version_create
 
 TOOL_SCHEMA = [
@@ -35,7 +36,9 @@ def worker(stack_env):
     from tools import streams
 
     r = streams.client()
-    r.delete("inference", "default")  # stale messages of earlier tests: nobody to run them
+    r.delete(
+        "inference", get_model("").queue, "default"
+    )  # stale messages of earlier tests: nobody to run them
     r.delete(f"gptstore:engine:metrics:{WORKER}")
     proc = stack.start_worker(stack_env, WORKER, concurrency=4)
     try:

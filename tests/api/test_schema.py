@@ -50,7 +50,8 @@ def test_docs_are_served_locally(anon):
     html = page.content.decode()
     assert "swagger-ui" in html and "/static/drf_spectacular_sidecar/" in html
     assert "cdn." not in html and "unpkg" not in html
-    assert anon.get("/api/redoc/").status_code == 200
+    old = anon.get("/api/redoc/")
+    assert old.status_code == 301 and old["Location"] == "/api/docs/"
 
 
 def _load_schema():

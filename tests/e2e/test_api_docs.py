@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.mark.parametrize("path", ["/api/docs/", "/api/redoc/"])
+@pytest.mark.parametrize("path", ["/api/docs/", "/api/redoc/"])  # the old ReDoc address redirects
 def test_api_docs_render(page, live_server, path):
     csp = []
     page.on("console", lambda m: "Content Security Policy" in m.text and csp.append(m.text))

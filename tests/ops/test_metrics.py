@@ -14,6 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.factories import RunFactory
 from tools import streams
 from tools.models import Run
+from tools.registry import get_model
 
 pytestmark = pytest.mark.django_db
 TOKEN = "s3cret-metrics-token"
@@ -106,13 +107,13 @@ def test_queue_depth_and_engine_metrics_from_redis(client, token):
         "updated": time.time(),
     }
     r.set(streams.METRICS_PREFIX + FAKE, json.dumps(engine), ex=60)
-    r.rpush("inference", "m1", "m2")
+    r.rpush(get_model("").queue, "m1", "m2")
     try:
         after = scrape(client, token)
     finally:
         r.delete(streams.METRICS_PREFIX + FAKE)
-        r.lrem("inference", 0, "m1")
-        r.lrem("inference", 0, "m2")
+        r.lrem(get_model("").queue, 0, "m1")
+        r.lrem(get_model("").queue, 0, "m2")
     assert sample(after, "gptstore_queue_depth") - sample(before, "gptstore_queue_depth") == 2
     assert sample(after, "gptstore_workers_live") >= 1
     assert sample(after, "gptstore_engine_last_batch_size", worker=FAKE) == 3

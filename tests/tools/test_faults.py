@@ -12,6 +12,7 @@ from tests.factories import LISTER_SCHEMA
 from tests.helpers import wait_final
 from tools import services, streams
 from tools.models import Run
+from tools.registry import get_model
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -22,7 +23,7 @@ LEASE = 2
 def spawn_worker(stack_env):
     procs = []
     r = streams.client()
-    r.delete("inference", "default", "unacked", "unacked_index")
+    r.delete("inference", get_model("").queue, "default", "unacked", "unacked_index")
 
     def spawn(name):
         r.delete(f"gptstore:engine:metrics:{name}")
@@ -89,7 +90,7 @@ def test_redis_restart_loses_no_queued_run(spawn_worker, client, user, make_tool
     before = [
         services.run_create(tool=tool, user=user, inputs={"topic": f"t{i}"}) for i in range(3)
     ]
-    assert streams.client().llen("inference") == 3
+    assert streams.client().llen(get_model("").queue) == 3
     client.force_login(user)
     embedded.redis_stop()
     try:
@@ -104,7 +105,7 @@ def test_redis_restart_loses_no_queued_run(spawn_worker, client, user, make_tool
     finally:
         embedded.redis_start()
     assert embedded.redis_ping(embedded.redis_url())
-    assert streams.client().llen("inference") == 3  # the append-only file kept the queue
+    assert streams.client().llen(get_model("").queue) == 3  # the append-only file kept the queue
     spawn_worker("fault-c")
     settings.GPTSTORE_REQUEUE_AFTER = 0
     assert services.run_reconcile()["requeued"] == 1  # only the run enqueued during the outage

@@ -10,6 +10,7 @@ from tests.factories import LISTER_SCHEMA
 from tests.helpers import csrf_token, http_client, wait_final
 from tools import services
 from tools.models import Run
+from tools.registry import get_model
 from tools.worker import engine_metrics
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -22,7 +23,9 @@ def worker(stack_env, django_db_blocker):
     from tools import streams
 
     r = streams.client()
-    r.delete("inference", "default")  # stale messages of earlier tests: nobody to run them
+    r.delete(
+        "inference", get_model("").queue, "default"
+    )  # stale messages of earlier tests: nobody to run them
     r.delete(f"gptstore:engine:metrics:{WORKER}")
     # Fewer pooled connections than task threads: a run gives its connection back while it
     # generates, or no more than 4 runs could be in the engine at once.

@@ -9,13 +9,14 @@ from django.utils import timezone
 from tests.helpers import all_at_once
 from tools import services, streams
 from tools.models import Run
+from tools.registry import get_model
 from tools.schema import SchemaError
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _queued_ids(r, queue="inference"):
-    return [m for m in r.lrange(queue, 0, -1)]
+def _queued_ids(r):
+    return [m for m in r.lrange(get_model("").queue, 0, -1)]
 
 
 def test_run_create_stores_and_enqueues_after_commit(user, tool, redis_client):

@@ -23,6 +23,7 @@ from .history import (
     thread_of,
     threads_of,
 )
+from .models import models_served, waiting_reason
 from .run_stats import (
     AUTHOR_RUN,
     COUNTED_RUN,
@@ -49,6 +50,8 @@ from .usage import (
 )
 
 __all__ = [
+    "models_served",
+    "waiting_reason",
     "API_RUNS",
     "MAX_QUERY_CHARS",
     "PREVIEW_CHARS",

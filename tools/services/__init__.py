@@ -2,8 +2,9 @@
 
 from .budgets import usage_budget_set
 from .builder import tool_build, tool_publish_head, tool_remix
-from .execution import run_claim, run_complete, run_execute, run_fail, run_reconcile
+from .execution import run_claim, run_complete, run_execute, run_fail
 from .history import ThreadLive, thread_delete
+from .reconcile import run_reconcile
 from .runs import (
     BudgetExceeded,
     RunError,

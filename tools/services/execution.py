@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -120,6 +119,8 @@ def run_execute(*, run_id, task_id: str = "") -> Run | None:
     """Generate a run's output with this process's engine (called by the Celery task)."""
     from ..worker import supervisor
 
+    if _forwarded(run_id):
+        return None
     run = run_claim(run_id=run_id, task_id=task_id)
     if run is None:
         return None
@@ -141,6 +142,20 @@ def run_execute(*, run_id, task_id: str = "") -> Run | None:
         supervisor.untrack(run.pk)
 
 
+def _forwarded(run_id) -> bool:
+    """Send a run this worker does not serve the model of to that model's queue (a message
+    of the shared `inference` queue, or a worker whose models changed); True if sent."""
+    from ..registry import get_model, worker_models
+
+    model_key = Run.objects.filter(pk=run_id).values_list("model_key", flat=True).first()
+    spec = get_model(model_key or "") if model_key is not None else None
+    if spec is None or spec.id in {m.id for m in worker_models()}:
+        return False  # served here, or gone: the claim decides
+    log.info("run %s is for the model %s, not served here: forwarded", run_id, spec.id)
+    run_enqueue(run_id=run_id, task_id=str(uuid.uuid4()))
+    return True
+
+
 def _announce(run: Run, attempt: int) -> None:
     r = streams.client()
     r.delete(streams.enqueued_key(run.pk))
@@ -149,11 +164,11 @@ def _announce(run: Run, attempt: int) -> None:
     streams.publish(run.pk, {"type": "state", "state": "running", "attempt": attempt}, r)
 
 
-def _engine():
+def _engine(run: Run):
     from ..worker.engine import get_engine
 
     try:
-        return get_engine()
+        return get_engine(run.model_key)
     except Exception as exc:
         log.exception("engine failed to load")
         raise RunFailure(
@@ -185,7 +200,7 @@ def _submit(engine, run: Run, on_text):
 
     from ..worker.engine import is_chat
 
-    prompt, messages = _messages(run, is_chat())
+    prompt, messages = _messages(run, is_chat(run.model_key))
     n_prompt = engine.count_tokens(prompt, messages=messages)
     if n_prompt > settings.GPTSTORE_MAX_PROMPT_TOKENS:
         raise RunFailure(
@@ -213,7 +228,7 @@ def _submit(engine, run: Run, on_text):
 def _generate(run: Run, attempt: int) -> Run:
     from ..worker import outbox, supervisor
 
-    engine = _engine()
+    engine = _engine(run)
     pieces: list[str] = []
     first: list = []
     run_key = str(run.pk)
@@ -269,9 +284,8 @@ def run_complete(*, run: Run, attempt: int, pieces: list[str], result, first_tok
         state, code = Run.State.FAILED, Run.ErrorCode.TIMEOUT
         error = "The run hit the time limit; the partial output is kept."
     elif reason == "error":
-        state, code = Run.State.FAILED, Run.ErrorCode.ENGINE_ERROR
+        state, code, error = Run.State.FAILED, *_engine_failure(result)
         log.error("run %s failed in the engine: %s", run.pk, result.error)
-        error = "The engine failed while generating this answer; please try again."
     now = timezone.now()
     if first_token_at is None and result.completion_tokens:
         first_token_at = now
@@ -301,46 +315,23 @@ def run_complete(*, run: Run, attempt: int, pieces: list[str], result, first_tok
     return run
 
 
-# --- reconcile (beat) ------------------------------------------------------------------------
-
-
-def run_reconcile(*, now=None) -> dict[str, int]:
-    """Re-enqueue queued runs whose message is lost; fail running runs whose worker died."""
-    now = now or timezone.now()
-    r = streams.client()
-    requeued = failed = 0
-    stale_queued = Run.objects.filter(
-        state=Run.State.QUEUED,
-        queued_at__lt=now - timedelta(seconds=settings.GPTSTORE_REQUEUE_AFTER),
-    ).values_list("pk", flat=True)[:1000]
-    for run_id in stale_queued:
-        if not r.exists(streams.enqueued_key(run_id)):
-            task_id = str(uuid.uuid4())
-            # A worker may have claimed the run (and dropped its marker) since the query above;
-            # the state check here is what keeps a duplicate message from being sent.
-            still_queued = Run.objects.filter(pk=run_id, state=Run.State.QUEUED).update(
-                task_id=task_id
-            )
-            if still_queued and run_enqueue(run_id=run_id, task_id=task_id):
-                requeued += 1
-    grace = timedelta(seconds=settings.GPTSTORE_RUN_LEASE_TTL * 2)
-    hard = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
-    for run in Run.objects.filter(state=Run.State.RUNNING, started_at__lt=now - grace)[:1000]:
-        too_long = run.started_at < now - hard
-        if not too_long and _lease_alive(run.pk):
-            continue
-        msg = (
-            "This run took too long and was stopped; the partial output is kept."
-            if too_long
-            else "The worker running this stopped unexpectedly; the partial output is kept. "
-            "Please run it again."
+def _engine_failure(result) -> tuple[str, str]:
+    """(error code, message for the user) of a run its engine ended with "error". A remote
+    model's server says why (inference.RemoteEngine's `error_code`)."""
+    kind = getattr(result, "error_code", None)
+    if kind == "unavailable":
+        return (
+            Run.ErrorCode.MODEL_UNAVAILABLE,
+            "The model's server could not be reached; please try again later.",
         )
-        if too_long:
-            streams.request_cancel(run.pk)
-        code = Run.ErrorCode.TIMEOUT if too_long else Run.ErrorCode.WORKER_LOST
-        output = streams.streamed_text(run.pk, r)
-        if run_fail(run=run, error=msg, code=code, output=output, only_attempt=run.attempts):
-            failed += 1
-    if requeued or failed:
-        log.info("reconciler: %d re-enqueued, %d failed", requeued, failed)
-    return {"requeued": requeued, "failed": failed}
+    if kind == "refused":
+        return Run.ErrorCode.ENGINE_ERROR, f"The model's server refused this run: {result.error}"
+    if kind == "server_error":
+        return (
+            Run.ErrorCode.ENGINE_ERROR,
+            "The model's server failed while answering; the partial output is kept.",
+        )
+    return (
+        Run.ErrorCode.ENGINE_ERROR,
+        "The engine failed while generating this answer; please try again.",
+    )

@@ -23,6 +23,7 @@ from core.errors import ApplicationError
 
 from .. import streams
 from ..models import Run, Tool, ToolVersion
+from ..registry import ModelSpec, default_model_id, get_model
 from ..sampling import base_sampling, sampling_for
 from ..schema import SchemaError, normalize_schema, render, validate_inputs
 from ..selectors import usage
@@ -106,6 +107,7 @@ def run_create(
         raise RunError("This tool has no published version to run yet.")
     if user is None or not user.is_authenticated:
         raise RunError("Sign in to run tools.")
+    spec = model_available(version.model)
     schema = normalize_schema(version.input_schema)
     clean = validate_inputs(schema, inputs)
     prompt = render(version.prompt_template, clean)
@@ -139,7 +141,25 @@ def run_create(
         sampling=params,
         model=model,
         messages=messages,
+        model_key=spec.id,
     )
+
+
+class ModelUnavailable(RunError):
+    code = "model_unavailable"
+    status = 409
+
+
+def model_available(model_id: str) -> ModelSpec:
+    """The registered model `model_id` ("" = the default), or a clear refusal: a tool whose
+    model the operator removed says so instead of failing at run time."""
+    spec = get_model(model_id)
+    if spec is None:
+        raise ModelUnavailable(
+            f"This tool runs on the model {model_id}, which this store no longer offers. "
+            "Its author can pick another model in the builder."
+        )
+    return spec
 
 
 def run_insert_capped(*, user, prompt_estimate: int, **fields) -> Run:
@@ -185,9 +205,11 @@ def run_create_base(
     prompt: str | None = None,
     sampling: dict | None = None,
     model: str = "",
+    model_key: str = "",
 ) -> Run:
-    """Store a queued run of the base model itself (no tool): chat `messages`, or a raw
-    `prompt` sent without a chat template. Same cap, queue and worker path as `run_create`.
+    """Store a queued run of a registered model itself (no tool; `model_key` "" = the
+    default): chat `messages`, or a raw `prompt` sent without a chat template. Same cap,
+    queue and worker path as `run_create`.
 
     Raises SchemaError (prompt too long), RunLimitExceeded or RunError.
     """
@@ -195,6 +217,7 @@ def run_create_base(
         raise RunError("Sign in to run the model.")
     if (messages is None) == (prompt is None):
         raise RunError("Give either messages or a prompt.")
+    spec = model_available(model_key or default_model_id())
     if messages is not None:
         system = "\n\n".join(m["content"] for m in messages if m.get("role") == "system")
         text = "\n\n".join(m["content"] for m in messages if m.get("role") != "system")
@@ -219,6 +242,7 @@ def run_create_base(
         raw_prompt=messages is None,
         sampling=params,
         model=model,
+        model_key=spec.id,
     )
 
 
@@ -226,8 +250,15 @@ def run_enqueue(*, run_id, task_id: str | None = None) -> bool:
     """Send the task; on a broker failure log it and leave the run to the reconciler."""
     from ..tasks import run_execute
 
+    model_key = Run.objects.filter(pk=run_id).values_list("model_key", flat=True).first()
+    spec = get_model(model_key or "")
+    if spec is None:  # removed from the registry since: the reconciler fails it
+        log.warning("run %s: its model %s is not registered; not enqueued", run_id, model_key)
+        return False
     try:
-        run_execute.apply_async(args=[str(run_id)], task_id=task_id or str(uuid.uuid4()))
+        run_execute.apply_async(
+            args=[str(run_id)], task_id=task_id or str(uuid.uuid4()), queue=spec.queue
+        )
         streams.client().set(streams.enqueued_key(run_id), "1", ex=7 * 24 * 3600)
     except Exception:
         log.exception("could not enqueue run %s; the reconciler will retry", run_id)

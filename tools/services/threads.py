@@ -17,7 +17,7 @@ from django.conf import settings
 from ..models import Run
 from ..schema import SchemaError
 from ..selectors import usage
-from .runs import RunError, run_insert_capped
+from .runs import RunError, model_available, run_insert_capped
 
 MAX_FOLLOWUP_CHARS = 8000
 
@@ -52,6 +52,7 @@ def run_followup(*, parent: Run, user, message: str) -> Run:
     RunLimitExceeded or BudgetExceeded.
     """
     followup_check(parent=parent, user=user)
+    model_available(parent.model_key)
     text = (message or "").strip()
     if not text:
         raise SchemaError({"message": ["Write a follow-up message."]})
@@ -81,6 +82,7 @@ def run_followup(*, parent: Run, user, message: str) -> Run:
         messages=messages,
         sampling=dict(parent.sampling or {}),
         model=parent.model,
+        model_key=parent.model_key,
         shared=parent.shared,
         parent=parent,
         thread=parent.thread,

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from ..models import Tool, ToolVersion
+from ..registry import default_model_id, get_model
 from ..sampling import clean_sampling
 from ..schema import SchemaError, check_template, normalize_schema, validate_inputs
 from .tools import ToolError, tool_publish
@@ -25,8 +26,11 @@ def tool_version_create(
     sampling_defaults: dict | None = None,
     example_inputs: list | None = None,
     changelog: str = "",
+    model: str = "",
 ) -> ToolVersion:
-    """Validate and store a new version; raises SchemaError naming every problem."""
+    """Validate and store a new version; raises SchemaError naming every problem. `model`
+    is a registry id ("" = the store's default model, pinned now)."""
+    model = model_check(model)
     schema = normalize_schema(input_schema)
     check_template(prompt_template, schema)
     sampling = clean_sampling(sampling_defaults or {})
@@ -42,7 +46,16 @@ def tool_version_create(
         sampling_defaults=sampling,
         example_inputs=example_inputs or [],
         changelog=changelog,
+        model=model,
     )
+
+
+def model_check(model: str) -> str:
+    """The registry id a version is pinned to ("" = the default); SchemaError if unknown."""
+    model = model or default_model_id()
+    if get_model(model) is None:
+        raise SchemaError({"model": [f"The model {model} is not available on this store."]})
+    return model
 
 
 def tool_head_version(tool: Tool) -> ToolVersion | None:
@@ -71,16 +84,21 @@ def tool_draft_save(
     sampling_defaults: dict | None = None,
     example_inputs: list | None = None,
     changelog: str = "",
+    model: str = "",
 ) -> ToolVersion:
     """Store the builder's prompt and fields: update the unpublished head version in place,
-    or start a new version when the head is published. Raises SchemaError, saving nothing."""
+    or start a new version when the head is published (a new model is a new version too).
+    `model` "" keeps the head's model (the default for a first version). Raises
+    SchemaError, saving nothing."""
     Tool.objects.select_for_update().filter(pk=tool.pk).first()
     tool.refresh_from_db(fields=["current_version"])
     head = tool_head_version(tool)
     editable = version_is_draft(tool=tool, version=head)
+    model = model_check(model or (head.model if head is not None else ""))
     if (
         not editable
         and head is not None
+        and head.model == model
         and _same_content(
             head, prompt_template, input_schema, system_prompt, sampling_defaults, example_inputs
         )
@@ -98,8 +116,10 @@ def tool_draft_save(
             sampling_defaults=sampling_defaults,
             example_inputs=example_inputs,
             changelog=changelog,
+            model=model,
         )
     head.prompt_template = prompt_template
+    head.model = model
     head.system_prompt = system_prompt
     head.input_schema = schema
     head.sampling_defaults = clean_sampling(sampling_defaults or {})
@@ -166,5 +186,6 @@ def version_copy(*, source: ToolVersion, tool: Tool, changelog: str) -> ToolVers
         input_schema=source.input_schema,
         sampling_defaults=source.sampling_defaults,
         example_inputs=source.example_inputs,
+        model=source.model,
         changelog=changelog[:200],
     )

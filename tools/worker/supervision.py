@@ -21,7 +21,7 @@ import redis
 from django.conf import settings
 
 from .. import streams
-from .engine import loaded_engine
+from .engine import loaded_engines
 
 log = logging.getLogger(__name__)
 
@@ -136,10 +136,16 @@ class Supervisor:
         self.write_metrics(r)
 
     def write_metrics(self, r: redis.Redis | None = None) -> None:
-        engine = loaded_engine()
-        if engine is None:
+        """Publish this worker's engines: also its heartbeat, which says which models have a
+        live worker (tools.selectors.models_served)."""
+        engines = loaded_engines()
+        if not engines:
             return
-        data = engine.metrics()
+        per_model = {model_id: engine.metrics() for model_id, engine in engines.items()}
+        # The top level stays one engine's figures (the first built: the worker's main model),
+        # which /metrics and /readyz read; `models` has every engine's.
+        data = dict(next(iter(per_model.values())))
+        data["models"] = per_model
         data["worker"] = worker_id()
         data["updated"] = time.time()
         (r or streams.client()).set(
