@@ -124,6 +124,9 @@ def run_context(run: Run, *, owner: bool, followup_form=None) -> dict:
         "followup_form": followup_form or (FollowupForm() if can_follow_up else None),
         "totals": run.totals(),
         "queue_position": selectors.queue_position(run),
+        "waiting_reason": (
+            selectors.waiting_reason(run.model_key) if run.state == Run.State.QUEUED else ""
+        ),
         "input_rows": _input_rows(run) if run.parent_id is None else [],
     }
 

@@ -36,9 +36,8 @@ def worker(stack_env):
     from tools import streams
 
     r = streams.client()
-    r.delete(
-        "inference", get_model("").queue, "default"
-    )  # stale messages of earlier tests: nobody to run them
+    # Stale messages of earlier tests: nobody to run them.
+    r.delete("inference", get_model("").queue, "default")
     r.delete(f"gptstore:engine:metrics:{WORKER}")
     proc = stack.start_worker(stack_env, WORKER, concurrency=4)
     try:

@@ -23,9 +23,8 @@ def worker(stack_env, django_db_blocker):
     from tools import streams
 
     r = streams.client()
-    r.delete(
-        "inference", get_model("").queue, "default"
-    )  # stale messages of earlier tests: nobody to run them
+    # Stale messages of earlier tests: nobody to run them.
+    r.delete("inference", get_model("").queue, "default")
     r.delete(f"gptstore:engine:metrics:{WORKER}")
     # Fewer pooled connections than task threads: a run gives its connection back while it
     # generates, or no more than 4 runs could be in the engine at once.

@@ -42,19 +42,24 @@ def runs_readable_by(user) -> QuerySet[Run]:
     return Run.objects.filter(visible).select_related("tool", "version")
 
 
+def _ahead(run: Run):
+    # Each model has its own queue (and workers): only its runs are ahead of this one.
+    return Run.objects.filter(
+        state=Run.State.QUEUED, model_key=run.model_key, queued_at__lt=run.queued_at
+    )
+
+
 def queue_position(run: Run) -> int | None:
-    """1 for the next queued run to start; None once the run left the queue."""
+    """1 for the next queued run of its model to start; None once the run left the queue."""
     if run.state != Run.State.QUEUED:
         return None
-    ahead = Run.objects.filter(state=Run.State.QUEUED, queued_at__lt=run.queued_at).count()
-    return ahead + 1
+    return _ahead(run).count() + 1
 
 
 async def aqueue_position(run: Run) -> int | None:
     if run.state != Run.State.QUEUED:
         return None
-    ahead = await Run.objects.filter(state=Run.State.QUEUED, queued_at__lt=run.queued_at).acount()
-    return ahead + 1
+    return await _ahead(run).acount() + 1
 
 
 def close_connection() -> None:
