@@ -6,6 +6,9 @@
         for piece in handle: ...
         print(handle.result().text)
 
+`RemoteEngine(base_url, model)` has the same face for a model on an OpenAI-compatible server
+(vLLM, llama-server, TGI) and needs no torch.
+
 Never imports Django or the apps; torch and transformers load lazily on first use.
 """
 
@@ -17,6 +20,7 @@ __all__ = [
     "EngineError",
     "PromptTooLong",
     "QueueFull",
+    "RemoteEngine",
     "RequestHandle",
     "Result",
     "SamplingParams",
@@ -30,6 +34,10 @@ def __getattr__(name: str):
         from .engine import Engine
 
         return Engine
+    if name == "RemoteEngine":  # a model on an OpenAI-compatible server, same face as Engine
+        from .remote import RemoteEngine
+
+        return RemoteEngine
     if name == "load_model":
         from .loader import load_model
 

@@ -11,6 +11,11 @@ from dataclasses import dataclass, field
 from .params import SamplingParams
 
 FINISH_REASONS = ("stop", "length", "cancelled", "timeout", "error")
+# Why a request to a model on another server (inference.RemoteEngine) failed, for callers that
+# map failures to their own codes: the server could not be reached, it refused the request
+# (a 4xx, e.g. the context length), it failed (a 5xx or a stream broken mid-answer), or the
+# request ran out of time. The built-in engine leaves it None.
+ERROR_CODES = ("unavailable", "refused", "server_error", "timeout")
 
 
 @dataclass(slots=True)
@@ -23,6 +28,7 @@ class Result:
     total_s: float
     error: str | None = None
     token_ids: list[int] = field(default_factory=list)
+    error_code: str | None = None  # one of ERROR_CODES, or None
 
 
 class RequestHandle:
