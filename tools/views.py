@@ -26,6 +26,7 @@ from . import selectors, services, streams
 from .answers import render_markdown
 from .forms import FollowupForm, run_form_data, run_form_for
 from .models import Run
+from .registry import get_model
 from .selectors import tools_visible_to
 
 EVENT_ID_RE = re.compile(r"^\d{1,20}-\d{1,20}$")
@@ -124,11 +125,17 @@ def run_context(run: Run, *, owner: bool, followup_form=None) -> dict:
         "followup_form": followup_form or (FollowupForm() if can_follow_up else None),
         "totals": run.totals(),
         "queue_position": selectors.queue_position(run),
+        "model_name": _model_name(run.model_key),
         "waiting_reason": (
             selectors.waiting_reason(run.model_key) if run.state == Run.State.QUEUED else ""
         ),
         "input_rows": _input_rows(run) if run.parent_id is None else [],
     }
+
+
+def _model_name(model_key: str) -> str:
+    spec = get_model(model_key)
+    return spec.name if spec is not None else model_key
 
 
 def _input_rows(run: Run) -> list[tuple[str, str]]:

@@ -117,7 +117,11 @@
     if (!stateEl || !state) return;
     stateEl.dataset.state = state;
     setText(stateEl, LABELS[state] || state);
-    if (state !== "queued") setText(queueEl, "");
+    if (state !== "queued") {
+      setText(queueEl, "");
+      var waiting = document.getElementById("run-waiting");
+      if (waiting) waiting.hidden = true;  // a worker took it
+    }
     root.dataset.state = state;
   }
   function fmt(value) { return value === null || value === undefined ? "–" : String(value); }
