@@ -209,3 +209,17 @@ def test_the_apis_name_the_model(two_models, user, make_tool):
     assert api.get(f"/api/runs/{run.pk}/").json()["model"] == "big-remote"
     missing = api.post("/v1/chat/completions", {**chat, "model": "gpt-9"}, format="json")
     assert missing.status_code == 404
+
+
+def test_a_bad_file_stops_a_process_at_start(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[models]]\nid = "a"\nbackend = "openai"\n')
+    env = {**os.environ, "GPTSTORE_MODELS_FILE": str(bad)}
+    done = subprocess.run(
+        [sys.executable, "manage.py", "check"], env=env, capture_output=True, text=True
+    )
+    assert done.returncode != 0 and "model a: an openai backend needs base_url" in done.stderr
