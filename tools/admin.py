@@ -1,10 +1,11 @@
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count
 from django.template.response import TemplateResponse
 from django.urls import path
 
-from . import selectors, services
+from . import registry, selectors, services
 from .models import Category, Run, Tag, Tool, ToolVersion, UsageBudget
 from .signals import tool_changed
 
@@ -83,10 +84,39 @@ class ToolAdmin(admin.ModelAdmin):
         super().save_related(request, form, formsets, change)
         tool_changed.send(sender=Tool, tool=form.instance)
 
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.models_view)
+        return [path("models/", view, name="tools_models"), *super().get_urls()]
+
+    def models_view(self, request):
+        """The model registry, read-only: it comes from GPTSTORE_MODELS_FILE, not the database."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        specs = registry.models()
+        served = selectors.models_served()
+        # Published tools whose model left the registry: they say so instead of running.
+        orphans = (
+            Tool.objects.filter(status=Tool.Status.PUBLISHED, current_version__isnull=False)
+            .exclude(current_version__model__in=list(specs))
+            .values("current_version__model")
+            .annotate(tools=Count("pk"))
+            .order_by("current_version__model")
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Models",
+            "opts": self.model._meta,
+            "rows": [{"spec": spec, "served": spec.id in served} for spec in specs.values()],
+            "default_id": registry.default_model_id(),
+            "models_file": settings.GPTSTORE_MODELS_FILE,
+            "orphans": [(o["current_version__model"], o["tools"]) for o in orphans],
+        }
+        return TemplateResponse(request, "admin/tools/models.html", context)
+
 
 @admin.register(ToolVersion)
 class ToolVersionAdmin(admin.ModelAdmin):
-    list_display = ["tool", "number", "changelog", "created"]
+    list_display = ["tool", "number", "model", "changelog", "created"]
     search_fields = ["tool__name"]
     raw_id_fields = ["tool"]
 

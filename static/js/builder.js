@@ -8,6 +8,17 @@
     else document.addEventListener("DOMContentLoaded", fn);
   }
 
+  // The Model select: the help under it describes the model chosen now.
+  ready(function () {
+    var select = document.getElementById("id_model");
+    var help = document.querySelector("[data-model-help]");
+    if (!select || !help) return;
+    select.addEventListener("change", function () {
+      var option = select.options[select.selectedIndex];
+      help.textContent = (option && option.getAttribute("data-help")) || "";
+    });
+  });
+
   ready(function () {
     var list = document.getElementById("field-rows");
     var template = document.getElementById("field-row-template");

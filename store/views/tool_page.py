@@ -12,7 +12,9 @@ from core.errors import ApplicationError, form_add_error
 from core.ratelimit import rate_limited
 from tools import forms as tool_forms
 from tools import selectors as tool_selectors
+from tools.builder.forms import model_help
 from tools.models import Tool
+from tools.registry import get_model
 
 from .. import selectors, services
 from ..forms import ReportForm, ReviewForm
@@ -68,8 +70,15 @@ def tool_detail(request, slug):
     if is_htmx(request) and request.GET.get("part") == "reviews":
         return render(request, "store/_reviews.html", _reviews_context(request, tool))
     context = _reviews_context(request, tool)
+    version = tool.current_version
+    # A version pins its model; one the operator removed since is named, not run.
+    model = get_model(version.model) if version is not None else None
     context.update(
         {
+            "model": model,
+            "model_about": model_help(model) if model is not None else "",
+            "model_id": version.model if version is not None else "",
+            "model_unavailable": version is not None and model is None,
             "tags": list(tool.tags.all()),
             "similar": with_favorites(request, selectors.tools_similar(tool)),
             "is_favorite": bool(selectors.favorite_ids(request.user, [tool.pk])),

@@ -17,6 +17,7 @@ from django.forms import formset_factory
 from core.cleaning import BadJSON, loads_checked
 
 from ..models import Category, Tool
+from ..registry import ModelSpec, default_model_id, get_model, models
 from ..sampling import DEFAULT_MAX_NEW_TOKENS, DEFAULT_TEMPERATURE, SAMPLING_RANGES
 from ..schema import FIELD_TYPES, MAX_FIELDS, SchemaError
 
@@ -31,6 +32,26 @@ TYPE_LABELS = {
 MAX_TAGS = 8
 TEXT_CAP = 8000
 DESCRIPTION_CAP = 10_000
+
+
+def model_help(spec: ModelSpec) -> str:
+    """What the builder says under the Model select about one model."""
+    about = spec.description.strip()
+    if about and about[-1] not in ".!?":
+        about += "."
+    return f"{about} Up to {spec.context_length:,} tokens of context.".strip()
+
+
+class ModelSelect(forms.Select):
+    """A select whose options carry their model's description, which builder.js shows
+    under it for the chosen one."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        spec = get_model(str(value)) if value else None  # "" would be the default model
+        if spec is not None:
+            option["attrs"]["data-help"] = model_help(spec)
+        return option
 
 
 class ToolBuilderForm(forms.Form):
@@ -52,6 +73,15 @@ class ToolBuilderForm(forms.Form):
         initial=Tool.Visibility.PUBLIC,
         help_text="Public tools are listed and searchable; unlisted ones open by link only; "
         "private ones only for you. A draft is only ever visible to you.",
+    )
+    # Not required: a post without it keeps the edited version's model ("" to the services).
+    model = forms.ChoiceField(
+        widget=ModelSelect,
+        required=False,
+        error_messages={
+            "invalid_choice": "The model %(value)s is not available on this store. "
+            "Choose one from the list.",
+        },
     )
     system_prompt = forms.CharField(
         max_length=TEXT_CAP, required=False, widget=forms.Textarea(attrs={"rows": 3})
@@ -90,14 +120,42 @@ class ToolBuilderForm(forms.Form):
         max_length=200, required=False, help_text="What changed in this version (one line)."
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, pinned_model: str = "", **kwargs):
+        """`pinned_model`: the model of the version being edited ("" for a new tool)."""
         super().__init__(*args, **kwargs)
+        self._model_setup(pinned_model)
         cap = settings.GPTSTORE_MAX_NEW_TOKENS
         field = self.fields["max_new_tokens"]
         field.max_value = cap
         field.validators.append(MaxValueValidator(cap))
         field.widget.attrs["max"] = cap
         field.help_text = f"1 to {cap} (the server's limit)."
+
+    def _model_setup(self, pinned: str) -> None:
+        field = self.fields["model"]
+        field.choices = [(m.id, m.name) for m in models().values()]
+        unavailable = bool(pinned) and get_model(pinned) is None
+        self.model_unavailable = ""
+        if unavailable:
+            # Offering the registry's first model here would silently move the tool to it;
+            # the author has to choose, and is told why.
+            field.choices = [("", "Choose a model"), *field.choices]
+            self.model_unavailable = (
+                f"This tool's model ({pinned}) is no longer available on this store, so it "
+                "cannot run. Choose another model and save."
+            )
+        if not self.is_bound:
+            chosen = self.initial.get("model") or pinned or default_model_id()
+            self.initial["model"] = chosen if get_model(chosen) is not None else ""
+        chosen = self.data.get(self.add_prefix("model")) if self.is_bound else self.initial["model"]
+        spec = get_model(chosen) if chosen else None
+        # Set before the first self["model"]: a bound field copies its help text once.
+        field.help_text = model_help(spec) if spec is not None else ""
+        if unavailable:
+            auto_id = self["model"].auto_id
+            field.widget.attrs.update(
+                {"aria-invalid": "true", "aria-describedby": f"{auto_id}_helptext {auto_id}_error"}
+            )
 
     def clean_tags(self) -> list[str]:
         names = [t.strip() for t in self.cleaned_data["tags"].split(",") if t.strip()]
@@ -149,6 +207,7 @@ class ToolBuilderForm(forms.Form):
             "sampling_defaults": sampling,
             "example_inputs": d["example_inputs"],
             "changelog": d["changelog"].strip(),
+            "model": d["model"],
         }
 
     @classmethod
@@ -169,6 +228,7 @@ class ToolBuilderForm(forms.Form):
                 {
                     "system_prompt": version.system_prompt,
                     "prompt_template": version.prompt_template,
+                    "model": version.model,
                     "temperature": sampling.get("temperature"),
                     "max_new_tokens": sampling.get("max_new_tokens"),
                     "example_inputs": json.dumps(version.example_inputs, ensure_ascii=False)

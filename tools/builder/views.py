@@ -21,7 +21,8 @@ from core.errors import ApplicationError, form_add_error
 
 from .. import forms as tool_forms
 from .. import selectors, services
-from ..models import Run, Tool
+from ..models import Run, Tool, ToolVersion
+from ..registry import get_model
 from ..schema import SchemaError
 from ..views import run_from_form
 from .forms import (
@@ -88,7 +89,8 @@ def _rows_from_post(data) -> list[dict]:
 
 def _context(request, tool: Tool | None, form, formset, *, test_form=None, run=None) -> dict:
     head = services.tool_head_version(tool) if tool else None
-    if tool is not None and test_form is None:
+    head_model = get_model(head.model) if head else None
+    if tool is not None and test_form is None and (head is None or head_model is not None):
         test_form = tool_forms.run_form_for(head)
     return {
         "tool": tool,
@@ -96,9 +98,27 @@ def _context(request, tool: Tool | None, form, formset, *, test_form=None, run=N
         "formset": formset,
         "head": head,
         "head_is_draft": services.version_is_draft(tool=tool, version=head) if tool else True,
+        "head_model": head_model,
         "test_form": test_form,
         "test_run": run,
     }
+
+
+def _builder_form(head: ToolVersion | None, data=None, **kwargs) -> ToolBuilderForm:
+    return ToolBuilderForm(data, pinned_model=head.model if head else "", **kwargs)
+
+
+def _saved_message(tool: Tool, before: ToolVersion | None) -> str:
+    """Says when the save made a new version (a change to a published one, a new model)."""
+    head = services.tool_head_version(tool)
+    if before is None or head is None or head.pk == before.pk:
+        return f"Saved “{tool.name}”. Test it below, then publish it."
+    spec = get_model(head.model)
+    on = f" on {spec.name}" if spec is not None and head.model != before.model else ""
+    return (
+        f"Saved “{tool.name}” as version {head.number}{on}; version {before.number} stays "
+        "as it was. Test it below, then publish it."
+    )
 
 
 def _builder(request: HttpRequest, tool: Tool | None):
@@ -108,7 +128,7 @@ def _builder(request: HttpRequest, tool: Tool | None):
             formset = input_field_formset(schema=NEW_TOOL_FIELDS)
         else:
             head = services.tool_head_version(tool)
-            form = ToolBuilderForm(initial=ToolBuilderForm.initial_for(tool, head))
+            form = _builder_form(head, initial=ToolBuilderForm.initial_for(tool, head))
             formset = input_field_formset(schema=head.input_schema if head else [])
         run = None
         run_id = request.GET.get("run", "")
@@ -122,17 +142,18 @@ def _builder(request: HttpRequest, tool: Tool | None):
             request, "tools/builder/edit.html", _context(request, tool, form, formset, run=run)
         )
 
+    before = services.tool_head_version(tool) if tool else None
     if "add_field" in request.POST or "apply_fields" in request.POST:
         # No-JS editing of the field list: re-render (nothing is saved) with the rows as
         # posted, minus removed ones, in their order, plus a blank one for "add field".
         rows = _rows_from_post(request.POST)
         if "add_field" in request.POST:
             rows.append({"type": "short_text", "required": True})
-        form = ToolBuilderForm(initial=request.POST.dict())
+        form = _builder_form(before, initial=request.POST.dict())
         formset = InputFieldFormSet(initial=rows, prefix="fields")
         return render(request, "tools/builder/edit.html", _context(request, tool, form, formset))
 
-    form = ToolBuilderForm(request.POST)
+    form = _builder_form(before, request.POST)
     formset = input_field_formset(request.POST)
     if form.is_valid() & formset.is_valid():
         try:
@@ -148,7 +169,7 @@ def _builder(request: HttpRequest, tool: Tool | None):
         except ApplicationError as exc:
             form_add_error(form, exc)
         else:
-            messages.success(request, f"Saved “{tool.name}”. Test it below, then publish it.")
+            messages.success(request, _saved_message(tool, before))
             return redirect(_builder_url(tool) + "#test")
     return render(
         request, "tools/builder/edit.html", _context(request, tool, form, formset), status=400
@@ -156,9 +177,10 @@ def _builder(request: HttpRequest, tool: Tool | None):
 
 
 def _add_schema_errors(exc: SchemaError, form, formset) -> None:
-    if "example_inputs" in exc.errors:
-        for message in exc.errors.pop("example_inputs"):
-            form.add_error("example_inputs", message)
+    # Popped before the formset's turn: an input field may be named "model" too.
+    for key in ("example_inputs", "model"):
+        for message in exc.errors.pop(key, []):
+            form.add_error(key, message)
     if exc.errors:
         formset.add_schema_errors(exc, form)
 
@@ -194,7 +216,7 @@ def builder_test(request, slug):
     run, status = run_from_form(test_form, tool=tool, user=request.user, version=head)
     if run is not None:
         return redirect(_builder_url(tool) + f"?run={run.pk}#test")
-    form = ToolBuilderForm(initial=ToolBuilderForm.initial_for(tool, head))
+    form = _builder_form(head, initial=ToolBuilderForm.initial_for(tool, head))
     formset = input_field_formset(schema=head.input_schema if head else [])
     context = _context(request, tool, form, formset, test_form=test_form)
     return render(request, "tools/builder/edit.html", context, status=status)
@@ -232,6 +254,7 @@ def tool_publish(request, slug):
         "form": form,
         "head": head,
         "head_is_draft": services.version_is_draft(tool=tool, version=head),
+        "head_model": get_model(head.model) if head else None,
     }
     return render(request, "tools/builder/publish.html", context)
 
@@ -283,6 +306,7 @@ def tool_versions(request, slug):
     versions = list(tool.versions.order_by("-number"))
     for version in versions:
         version.figures = figures.get(version.pk, {})
+        version.model_spec = get_model(version.model)
     return render(request, "tools/builder/versions.html", {"tool": tool, "versions": versions})
 
 
