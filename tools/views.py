@@ -62,6 +62,9 @@ def run_new(request, slug):
         initial = earlier.inputs if earlier is not None else None
         form = run_form_for(tool.current_version, initial=initial)
         context = {"tool": tool, "run_form": form, "earlier": earlier}
+        if get_model(tool.current_version.model) is None:
+            # The same words as the tool page; a POST anyway gets run_create's 409.
+            context.update(run_form=None, model_id=tool.current_version.model)
         return render(request, "tools/run_new.html", context)
     if request.method != "POST":
         return HttpResponseNotAllowed(["GET", "POST"])

@@ -117,6 +117,26 @@ def test_a_version_pins_its_model_and_a_new_model_is_a_new_version(two_models, u
     assert remix.model == "big-remote"
 
 
+def test_runs_keep_the_version_and_model_they_used(two_models, user, make_tool):
+    tool = make_tool(lister=True)
+    before = services.run_create(tool=tool, user=user, inputs={"topic": "owls"})
+    head = tool.current_version
+    moved = services.tool_draft_save(
+        tool=tool,
+        prompt_template=head.prompt_template,
+        input_schema=head.input_schema,
+        system_prompt=head.system_prompt,
+        sampling_defaults=head.sampling_defaults,
+        model="big-remote",
+    )
+    services.tool_publish(tool=tool, version=moved)
+    tool.refresh_from_db()
+    after = services.run_create(tool=tool, user=user, inputs={"topic": "owls"})
+    before.refresh_from_db()
+    assert (before.version_id, before.model_key) == (head.pk, "smol")
+    assert (after.version_id, after.model_key) == (moved.pk, "big-remote")
+
+
 @pytest.mark.django_db(transaction=True)  # the task is sent after commit
 def test_runs_go_to_their_models_queue(two_models, user, make_tool, redis_client):
     tool = make_tool(lister=True)
@@ -223,3 +243,19 @@ def test_a_bad_file_stops_a_process_at_start(tmp_path):
         [sys.executable, "manage.py", "check"], env=env, capture_output=True, text=True
     )
     assert done.returncode != 0 and "model a: an openai backend needs base_url" in done.stderr
+
+
+def test_a_version_on_a_removed_model_cannot_be_published_or_run_from_its_page(
+    two_models, user, make_tool
+):
+    tool = make_tool(lister=True)
+    version = tool.current_version
+    type(version).objects.filter(pk=version.pk).update(model="retired")
+    version.refresh_from_db()
+    with pytest.raises(SchemaError) as exc:
+        services.tool_publish(tool=tool, version=version)
+    assert "retired" in exc.value.errors["model"][0]
+    c = Client()
+    c.force_login(user)
+    page = c.get(f"/t/{tool.slug}/run").content.decode()
+    assert "is not available on this store right now" in page and 'id="run-form"' not in page

@@ -17,6 +17,7 @@ from django.utils.text import slugify
 from core.errors import ApplicationError
 
 from ..models import Category, Run, Tag, Tool, ToolVersion
+from ..registry import get_model
 from ..schema import SchemaError
 from ..selectors import runs_counted
 from ..signals import tool_changed
@@ -147,6 +148,14 @@ def tool_publish(*, tool: Tool, version: ToolVersion | None = None) -> Tool:
     version = version or tool.versions.order_by("-number").first()
     if version is None or version.tool_id != tool.pk:
         raise SchemaError({"__all__": ["A tool needs a version before it can be published."]})
+    if get_model(version.model) is None:
+        raise SchemaError(
+            {
+                "model": [
+                    f"The model {version.model} is not available on this store; choose another."
+                ]
+            }
+        )
     tool.current_version = version
     tool.status = Tool.Status.PUBLISHED
     tool.published_at = tool.published_at or timezone.now()
