@@ -136,3 +136,13 @@ def web(stack_env):
     proc, base = processes.start_web({**stack_env, "GPTSTORE_SSE_KEEPALIVE": "1"})
     yield base
     processes.stop(proc)
+
+
+@pytest.fixture
+def one_rate_window(monkeypatch):
+    """Hold the page rate limits' clock inside one window, so a test's requests are never
+    split across a window boundary (the limits count in fixed windows)."""
+    from core import ratelimit
+
+    start = 3600 * 1_000_000 + 1  # one second into a window of every period up to an hour
+    monkeypatch.setattr(ratelimit, "clock", lambda: start)

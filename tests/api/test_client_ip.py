@@ -61,7 +61,7 @@ def test_api_throttle_honours_forwarded_for_behind_one_proxy(anon, low_api_rates
 
 
 @pytest.fixture
-def search_limit(settings):
+def search_limit(settings, one_rate_window):
     settings.WEB_RATE_SEARCH = "3/minute"
     caches[settings.WEB_RATE_CACHE].clear()
 

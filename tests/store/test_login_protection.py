@@ -19,6 +19,11 @@ OWNER = "10.9.8.7"
 
 
 @pytest.fixture(autouse=True)
+def _one_window(one_rate_window):
+    """Every limit here counts in fixed windows: keep each test inside one."""
+
+
+@pytest.fixture(autouse=True)
 def _fresh_rate_counters(settings):
     caches[settings.WEB_RATE_CACHE].clear()
 
@@ -92,7 +97,7 @@ def test_cool_off_grows_with_each_lockout(client, django_user_model, settings, n
     assert still.status_code == 429
 
 
-def test_search_rate_limit_answers_a_styled_429(client, settings):
+def test_search_rate_limit_answers_a_styled_429(client, settings, one_rate_window):
     settings.WEB_RATE_SEARCH = "2/minute"
     settings.WEB_RATE_SUGGEST = "2/minute"
     for url in (reverse("search"), reverse("search_suggest") + "?q=ab"):
@@ -103,7 +108,7 @@ def test_search_rate_limit_answers_a_styled_429(client, settings):
         assert "429.html" in [t.name for t in refused.templates]
 
 
-def test_tool_and_author_pages_are_rate_limited(client, settings, make_tool):
+def test_tool_and_author_pages_are_rate_limited(client, settings, make_tool, one_rate_window):
     settings.WEB_RATE_PAGES = "2/minute"
     tool = make_tool("Limited")
     urls = [reverse("tool_detail", args=[tool.slug]), reverse("author", args=["maker"])]

@@ -7,6 +7,11 @@ from django.core.cache import caches
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _one_window(one_rate_window):
+    """Every limit here counts in fixed windows: keep each test inside one."""
+
+
 @pytest.mark.parametrize("url", ["/accounts/login/", "/admin/login/"])
 def test_log_in_posts_are_limited_per_address(client, settings, django_user_model, url):
     settings.WEB_RATE_LOGIN = "3/hour"
