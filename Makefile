@@ -31,6 +31,7 @@ bench: $(STAMP)
 	-$(PY) -m inference.bench
 	-$(PY) -m bench.stack
 	-$(PY) -m bench.catalog
+	-$(PY) -m bench.openai_compare
 
 # Sustained mixed load with locust against the real stack (minutes; README "Benchmarks").
 bench-load: $(STAMP)
