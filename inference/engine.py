@@ -174,16 +174,24 @@ class Engine:
                 return False
             for h, reason in self.scheduler.drop_waiting(time.perf_counter()):
                 self._finish_waiting(h, reason)
-            self.scheduler.admit()
+            try:
+                self.scheduler.admit()
+            except Exception as exc:  # noqa: BLE001 - fail the live requests, keep serving
+                self._fail_live("admission", exc)
         try:
             if self.scheduler.live:
                 self._step()
         except Exception as exc:  # noqa: BLE001 - fail this step's requests, keep serving
-            traceback.print_exc()
-            for seq in self.scheduler.live:
-                seq.fail(f"engine step failed: {type(exc).__name__}: {exc}")
-            self._retire()
+            self._fail_live("step", exc)
         return True
+
+    def _fail_live(self, where: str, exc: Exception) -> None:
+        """A bug in one step or admission fails the requests in flight, never the loop: the
+        engine serves the next ones."""
+        traceback.print_exc()
+        for seq in self.scheduler.live:
+            seq.fail(f"engine {where} failed: {type(exc).__name__}: {exc}")
+        self._retire()
 
     def _step(self) -> None:
         self.scheduler.expire(time.perf_counter())

@@ -124,11 +124,15 @@ class LlamaRunner:
     def shrink(self) -> None:
         self.cache.shrink()
 
+    # Inference mode like `step`: a cache grown inside a step holds inference tensors, which
+    # may only be written (restored into) in inference mode.
+    @torch.inference_mode()
     def reuse_prefix(self, slot: int, prompt: list[int]) -> int:
         """Fill the slot with cached KV of the longest known prefix; -> tokens covered."""
         n, blocks = self.prefix.lookup(prompt)
         return self.cache.restore(slot, blocks) if n else 0
 
+    @torch.inference_mode()
     def remember_prefix(self, slot: int, prompt: list[int]) -> None:
         self.prefix.remember(prompt, *self.cache.view(slot, len(prompt)))
 

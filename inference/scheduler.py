@@ -117,6 +117,11 @@ class Scheduler:
             return done
         self.live = [s for s in self.live if not s.finish_reason]
         for seq in done:
+            if self.reuse_prefixes and seq.tokens and seq.finish_reason in ("stop", "length"):
+                # A conversation's next turn starts with this prompt and this answer: keep the
+                # answer's KV too (all but the last token, which was never fed), so that turn
+                # prefills only its new message.
+                self.runner.remember_prefix(seq.slot, seq.prompt + seq.tokens[:-1])
             self.runner.release(seq.slot)
             self.free.append(seq.slot)
         return done

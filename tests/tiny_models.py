@@ -53,7 +53,7 @@ def _save(model, tok, path: Path) -> Path:
     return path
 
 
-def write_tiny_llama(path: Path) -> Path:
+def write_tiny_llama(path: Path, positions: int = 256) -> Path:
     from transformers import LlamaConfig, LlamaForCausalLM
 
     torch.manual_seed(0)
@@ -65,7 +65,7 @@ def write_tiny_llama(path: Path) -> Path:
         num_hidden_layers=2,
         num_attention_heads=4,
         num_key_value_heads=2,
-        max_position_embeddings=256,
+        max_position_embeddings=positions,
         initializer_range=0.15,  # peaky logits: greedy picks are not near-ties
         tie_word_embeddings=False,
         bos_token_id=tok.bos_token_id,

@@ -9,10 +9,7 @@ cache on and off, on the same greedy conversation, and the prompt length of each
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
-import subprocess
-import sys
 
 from ..engine import Engine
 from ..loader import load_model
@@ -45,41 +42,27 @@ def conversation_ttfts(engine: Engine, new_tokens: int, tag: str) -> list[tuple[
     return out
 
 
-def _measure(args: argparse.Namespace) -> None:
-    """One configuration, in a process of its own: prints JSON rows [[prompt, ttft], ...]."""
-    lm = load_model(args.model, device=args.device)
-    with Engine(lm, prefix_cache_tokens=args.prefix_cache_tokens) as engine:
-        conversation_ttfts(engine, 4, "warming up")  # first-call costs are not a turn's
-        convs = [
-            conversation_ttfts(engine, args.new_tokens, f"student {i}") for i in range(args.repeat)
-        ]
-    print(json.dumps({"model": lm.name, "device": str(lm.device), "convs": convs}))
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(prog="python -m inference.bench.conversation", description=__doc__)
     ap.add_argument("--model", default=None)
     ap.add_argument("--device", default=None)
     ap.add_argument("--new-tokens", type=int, default=64)
     ap.add_argument("--repeat", type=int, default=3, help="median of N conversations")
-    ap.add_argument("--prefix-cache-tokens", type=int, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
-    if args.prefix_cache_tokens is not None:
-        return _measure(args)
-    # Each configuration gets a fresh process: a second engine in one process would share
-    # the first one's torch thread pool settings (inference/threads.py) and time unfairly.
-    rows, head = {}, {}
-    for label, cache in (("prefix cache on", 16384), ("prefix cache off", 0)):
-        argv = [sys.executable, "-m", "inference.bench.conversation", *sys.argv[1:]]
-        out = subprocess.run(
-            [*argv, "--prefix-cache-tokens", str(cache)],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        head = json.loads(out.strip().splitlines()[-1])
-        rows[label] = head["convs"]
-    print(f"{head['model']} on {head['device']}, {args.new_tokens} new tokens per turn, greedy")
+    lm = load_model(args.model, device=args.device)
+    rows: dict[str, list[list[tuple[int, float]]]] = {}
+    # 4096 tokens of prefix cache is the engine's default, as the worker runs it.
+    for label, cache in (("prefix cache on", 4096), ("prefix cache off", 0)):
+        with Engine(lm, prefix_cache_tokens=cache) as engine:
+            conversation_ttfts(engine, 4, "warming up")  # first-call costs are not a turn's
+            rows[label] = [
+                conversation_ttfts(engine, args.new_tokens, f"student {i}")
+                for i in range(args.repeat)
+            ]
+    print(
+        f"{lm.name} on {lm.device}, {args.new_tokens} new tokens per turn, greedy, "
+        f"median of {args.repeat} conversations"
+    )
     print(f"{'turn':>4} {'prompt tok':>10} " + " ".join(f"{k + ' TTFT ms':>24}" for k in rows))
     for turn in range(len(QUESTIONS)):
         n_prompt = rows["prefix cache on"][0][turn][0]

@@ -97,3 +97,56 @@ def test_shared_prefix_reuse_keeps_greedy_output(tiny_llama):
         text = tok.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True)
         ids = tok(text, add_special_tokens=False)["input_ids"]
         assert res.token_ids == reference(tiny_llama, ids, N_NEW)
+
+
+@pytest.mark.timeout(120)
+def test_prefix_reuse_after_the_cache_grew_in_a_step(tmp_path):
+    """A conversation's later turns outgrow the cache's first capacity (256 tokens), which
+    then grows inside a step (inference mode); restoring a cached prefix into it afterwards
+    must work (it used to raise and stop the engine's loop) and keep greedy output."""
+    from inference import load_model
+    from tests.tiny_models import write_tiny_llama
+
+    lm = load_model(str(write_tiny_llama(tmp_path / "long", positions=1024)), device="cpu")
+    tok = lm.tokenizer
+    params = SamplingParams(temperature=0.0, max_new_tokens=N_NEW)
+    first = [{"role": "user", "content": prompt_of(160, 1)}]
+    with Engine(lm, max_batch_size=2, prefill_chunk=64) as engine:
+        one = engine.submit(messages=first, params=params).result(60)
+        assert one.finish_reason in ("stop", "length")
+        answer = tok.decode(one.token_ids, skip_special_tokens=True)
+        later = [
+            *first,
+            {"role": "assistant", "content": answer},
+            {"role": "user", "content": "more"},
+        ]
+        two = engine.submit(messages=later, params=params).result(60)
+        assert engine.runner.prefix.hits >= 1
+    text = tok.apply_chat_template(later, tokenize=False, add_generation_prompt=True)
+    ids = tok(text, add_special_tokens=False)["input_ids"]
+    assert len(ids) > 256 and two.error is None
+    assert two.token_ids == reference(lm, ids, N_NEW)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_a_conversations_next_turn_reuses_the_answers_kv(smollm):
+    """Turn 2's prompt is turn 1's prompt + its answer + a new message: with the answer's KV
+    kept at retirement, only the new message is prefilled, and the output stays greedy."""
+    tok = smollm.tokenizer
+    params = SamplingParams(temperature=0.0, max_new_tokens=24)
+    first = [{"role": "user", "content": "Explain what a hash table is."}]
+    with Engine(smollm) as engine:
+        one = engine.submit(messages=first, params=params).result(120)
+        later = [
+            *first,
+            {"role": "assistant", "content": one.text},
+            {"role": "user", "content": "Shorter, please."},
+        ]
+        before = engine.runner.prefix.reused_tokens
+        two = engine.submit(messages=later, params=params).result(120)
+        reused = engine.runner.prefix.reused_tokens - before
+    assert reused > one.prompt_tokens + one.completion_tokens // 2  # the answer too
+    text = tok.apply_chat_template(later, tokenize=False, add_generation_prompt=True)
+    ids = tok(text, add_special_tokens=False)["input_ids"]
+    assert two.token_ids == reference(smollm, ids, 24)
