@@ -29,6 +29,7 @@ test-fast: $(STAMP)
 # docs/bench-stack.md, docs/bench-catalog.md); one failing does not stop the others.
 bench: $(STAMP)
 	-$(PY) -m inference.bench
+	-$(PY) -m inference.bench.conversation
 	-$(PY) -m bench.stack
 	-$(PY) -m bench.catalog
 	-$(PY) -m bench.openai_compare
