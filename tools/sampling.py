@@ -42,9 +42,16 @@ def clean_sampling(defaults: dict) -> dict:
     return clean
 
 
-def sampling_for(*, version, overrides: dict | None = None) -> dict:
-    """The sampling parameters a run uses: tool defaults, then overrides, capped server-side."""
-    chosen = {**(version.sampling_defaults or {}), **clean_sampling(overrides or {})}
+def sampling_for(
+    *, version, overrides: dict | None = None, model_defaults: dict | None = None
+) -> dict:
+    """The sampling parameters a run uses: the model's defaults (the operator's registry),
+    then the tool's, then the request's overrides, capped server-side."""
+    chosen = {
+        **(model_defaults or {}),
+        **(version.sampling_defaults or {}),
+        **clean_sampling(overrides or {}),
+    }
     cap = settings.GPTSTORE_MAX_NEW_TOKENS
     return {
         "temperature": _temperature(chosen.get("temperature", DEFAULT_TEMPERATURE)),
@@ -54,6 +61,13 @@ def sampling_for(*, version, overrides: dict | None = None) -> dict:
         ),
         "seed": random.randrange(2**31),
     }
+
+
+def prompt_limit(*, context_length: int, max_new_tokens: int) -> int:
+    """The most prompt tokens a run may send: what the model's context holds after room for
+    the answer it asks for (at most half the context), never over GPTSTORE_MAX_PROMPT_TOKENS."""
+    room = min(max_new_tokens, context_length // 2)
+    return max(1, min(settings.GPTSTORE_MAX_PROMPT_TOKENS, context_length - room))
 
 
 def api_sampling(
@@ -80,14 +94,19 @@ def api_sampling(
     return out
 
 
-def base_sampling(overrides: dict | None = None) -> dict:
-    """The parameters of a run of the base model itself (no tool), before overrides."""
+def base_sampling(overrides: dict | None = None, *, model_defaults: dict | None = None) -> dict:
+    """The parameters of a run of a model itself (no tool): the model's defaults, then the
+    request's overrides (already validated and capped by `api_sampling`)."""
     params = {
         "temperature": DEFAULT_TEMPERATURE,
         "top_p": DEFAULT_TOP_P,
-        "max_new_tokens": min(DEFAULT_MAX_NEW_TOKENS, settings.GPTSTORE_MAX_NEW_TOKENS),
+        "max_new_tokens": DEFAULT_MAX_NEW_TOKENS,
         "seed": random.randrange(2**31),
+        **(model_defaults or {}),
         **(overrides or {}),
     }
+    params["max_new_tokens"] = max(
+        1, min(int(params["max_new_tokens"]), settings.GPTSTORE_MAX_NEW_TOKENS)
+    )
     params["temperature"] = _temperature(params["temperature"])
     return params

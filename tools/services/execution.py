@@ -15,7 +15,13 @@ from core.errors import ApplicationError
 
 from .. import streams
 from ..models import Run
-from ..sampling import DEFAULT_MAX_NEW_TOKENS, DEFAULT_TEMPERATURE, DEFAULT_TOP_P
+from ..registry import get_model
+from ..sampling import (
+    DEFAULT_MAX_NEW_TOKENS,
+    DEFAULT_TEMPERATURE,
+    DEFAULT_TOP_P,
+    prompt_limit,
+)
 from ..selectors import close_connection
 from .runs import publish_final, run_enqueue
 from .tools import tool_run_count_increment
@@ -201,15 +207,21 @@ def _submit(engine, run: Run, on_text):
     from ..worker.engine import is_chat
 
     prompt, messages = _messages(run, is_chat(run.model_key))
+    params = _params(run)
+    spec = get_model(run.model_key)
+    cap = (
+        prompt_limit(context_length=spec.context_length, max_new_tokens=params.max_new_tokens)
+        if spec is not None
+        else settings.GPTSTORE_MAX_PROMPT_TOKENS
+    )
     n_prompt = engine.count_tokens(prompt, messages=messages)
-    if n_prompt > settings.GPTSTORE_MAX_PROMPT_TOKENS:
+    if n_prompt > cap:
         raise RunFailure(
-            f"The prompt is {n_prompt} tokens; the limit is "
-            f"{settings.GPTSTORE_MAX_PROMPT_TOKENS}. Shorten your inputs.",
+            f"The prompt is {n_prompt} tokens; the limit is {cap}. Shorten your inputs.",
             code=Run.ErrorCode.PROMPT_TOO_LONG,
         )
     try:
-        return engine.submit(prompt, messages=messages, params=_params(run), on_text=on_text)
+        return engine.submit(prompt, messages=messages, params=params, on_text=on_text)
     except PromptTooLong as exc:
         raise RunFailure(
             f"The prompt is too long for the model: {exc}", code=Run.ErrorCode.PROMPT_TOO_LONG

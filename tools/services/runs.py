@@ -24,7 +24,7 @@ from core.errors import ApplicationError
 from .. import streams
 from ..models import Run, Tool, ToolVersion
 from ..registry import ModelSpec, default_model_id, get_model
-from ..sampling import base_sampling, sampling_for
+from ..sampling import base_sampling, prompt_limit, sampling_for
 from ..schema import SchemaError, normalize_schema, render, validate_inputs
 from ..selectors import usage
 
@@ -117,19 +117,9 @@ def run_create(
         messages = [{"role": "system", "content": system}] if system else []
         messages += [{"role": "user", "content": prompt}, *continuation]
     n_tokens = usage.run_prompt_estimate(system_prompt=system, prompt=prompt, messages=messages)
-    cap = settings.GPTSTORE_MAX_PROMPT_TOKENS
-    if n_tokens > cap:
-        raise SchemaError(
-            {
-                "__all__": [
-                    f"The prompt is too long: about {n_tokens} tokens, the limit is {cap}. "
-                    "Shorten your inputs."
-                ]
-            },
-            code=Run.ErrorCode.PROMPT_TOO_LONG,
-        )
-    params = sampling_for(version=version, overrides=sampling)
+    params = sampling_for(version=version, overrides=sampling, model_defaults=spec.sampling)
     params.update(extra_sampling or {})
+    prompt_check(n_tokens=n_tokens, spec=spec, sampling=params, hint=" Shorten your inputs.")
     return run_insert_capped(
         user=user,
         prompt_estimate=n_tokens,
@@ -160,6 +150,26 @@ def model_available(model_id: str) -> ModelSpec:
             "Its author can pick another model in the builder."
         )
     return spec
+
+
+def prompt_check(
+    *,
+    n_tokens: int,
+    spec: ModelSpec,
+    sampling: dict,
+    field: str = "__all__",
+    lead: str = "The prompt is too long",
+    hint: str = "",
+) -> None:
+    """Refuse a prompt of about `n_tokens` over what `spec`'s context leaves once the answer
+    has room (`prompt_limit`); the worker checks the exact count again before generating."""
+    room = sampling["max_new_tokens"]
+    cap = prompt_limit(context_length=spec.context_length, max_new_tokens=room)
+    if n_tokens > cap:
+        raise SchemaError(
+            {field: [f"{lead}: about {n_tokens} tokens, the limit is {cap}.{hint}"]},
+            code=Run.ErrorCode.PROMPT_TOO_LONG,
+        )
 
 
 def run_insert_capped(*, user, prompt_estimate: int, **fields) -> Run:
@@ -225,13 +235,8 @@ def run_create_base(
     else:
         system, text = "", prompt
         n_tokens = usage.run_prompt_estimate(system_prompt="", prompt=prompt, messages=None)
-    cap = settings.GPTSTORE_MAX_PROMPT_TOKENS
-    if n_tokens > cap:
-        raise SchemaError(
-            {"__all__": [f"The prompt is too long: about {n_tokens} tokens, the limit is {cap}."]},
-            code=Run.ErrorCode.PROMPT_TOO_LONG,
-        )
-    params = base_sampling(sampling)
+    params = base_sampling(sampling, model_defaults=spec.sampling)
+    prompt_check(n_tokens=n_tokens, spec=spec, sampling=params)
     return run_insert_capped(
         user=user,
         prompt_estimate=n_tokens,

@@ -12,12 +12,11 @@ refused with a message that says so; nothing is dropped silently.
 
 from __future__ import annotations
 
-from django.conf import settings
-
 from ..models import Run
+from ..sampling import DEFAULT_MAX_NEW_TOKENS
 from ..schema import SchemaError
 from ..selectors import usage
-from .runs import RunError, model_available, run_insert_capped
+from .runs import RunError, model_available, prompt_check, run_insert_capped
 
 MAX_FOLLOWUP_CHARS = 8000
 
@@ -52,7 +51,7 @@ def run_followup(*, parent: Run, user, message: str) -> Run:
     RunLimitExceeded or BudgetExceeded.
     """
     followup_check(parent=parent, user=user)
-    model_available(parent.model_key)
+    spec = model_available(parent.model_key)
     text = (message or "").strip()
     if not text:
         raise SchemaError({"message": ["Write a follow-up message."]})
@@ -60,17 +59,14 @@ def run_followup(*, parent: Run, user, message: str) -> Run:
         raise SchemaError({"message": [f"Keep a follow-up under {MAX_FOLLOWUP_CHARS} characters."]})
     messages = [*conversation(parent), {"role": "user", "content": text}]
     n_tokens = usage.run_prompt_estimate(system_prompt="", prompt="", messages=messages)
-    cap = settings.GPTSTORE_MAX_PROMPT_TOKENS
-    if n_tokens > cap:
-        raise SchemaError(
-            {
-                "message": [
-                    f"This conversation is now too long for the model: about {n_tokens} "
-                    f"tokens, the limit is {cap}. Start a new run to go on."
-                ]
-            },
-            code=Run.ErrorCode.PROMPT_TOO_LONG,
-        )
+    prompt_check(
+        n_tokens=n_tokens,
+        spec=spec,
+        sampling={"max_new_tokens": DEFAULT_MAX_NEW_TOKENS, **(parent.sampling or {})},
+        field="message",
+        lead="This conversation is now too long for the model",
+        hint=" Start a new run to go on.",
+    )
     return run_insert_capped(
         user=user,
         prompt_estimate=n_tokens,
