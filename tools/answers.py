@@ -167,6 +167,18 @@ def render_markdown(text: str) -> str:
     return sanitize(_md.renderer.render(tokens, _md.options, env))
 
 
+def plain_text(text: str) -> str:
+    """The words of `text` (Markdown) without its marks, blocks joined by spaces: headings,
+    paragraphs, list items, table cells and code as text, images as their alt text."""
+    parts: list[str] = []
+    for token in _md.parse(text or ""):
+        if token.type == "inline":
+            parts.append(_md.renderer.renderInlineAsText(token.children or [], _md.options, {}))
+        elif token.type in ("fence", "code_block"):
+            parts.append(token.content)
+    return " ".join(" ".join(parts).split())
+
+
 def pygments_css() -> str:
     """static/css/pygments.css, as checked in (a test keeps the two equal)."""
     formatter = HtmlFormatter(style="default")

@@ -287,3 +287,9 @@ def test_deleting_a_conversation_does_not_refill_the_days_budget(user, writer, s
     assert not Run.objects.filter(user=user).exists()
     assert selectors.tokens_used_today(user) == 500
     assert selectors.usage_per_day(user)[0]["tokens"] == 500  # newest day first
+
+
+def test_a_preview_of_a_table_or_a_link_shows_words_not_marks(user, writer):
+    answer = "| owner | task |\n|---|---|\n| Bob | [docs](https://x.example) ![chart](https://x.example/c.png) |\n"
+    run = thread(user, writer, [("Rewrite: a", answer, OK)])[0]
+    assert selectors.thread_entries([run])[0].answer == "owner task Bob docs chart"

@@ -8,7 +8,6 @@ holds the tool's prompt template (secret unless its author shares it).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,6 +15,7 @@ from django.db.models import BooleanField, Count, F, Func, Q, QuerySet, Sum, Val
 from django.utils import timezone
 from django.utils.timesince import timesince
 
+from ..answers import plain_text
 from ..models import Run, Tool
 from .usage import SPENT
 
@@ -62,15 +62,9 @@ class ThreadEntry:
         return self.latest.queued_at
 
 
-_FENCE = re.compile(r"^\s*(```|~~~).*$", re.MULTILINE)
-_LINE_MARK = re.compile(r"^\s{0,3}(#{1,6}\s+|>\s?|[-*+]\s+|\d+[.)]\s+)", re.MULTILINE)
-_INLINE_MARK = re.compile(r"(\*\*|__|`)")
-
-
 def plain_preview(text: str, limit: int = PREVIEW_CHARS) -> str:
-    """`text` without Markdown's block and emphasis marks, on one line, cut at `limit`."""
-    text = _INLINE_MARK.sub("", _LINE_MARK.sub("", _FENCE.sub("", text[: limit * 4])))
-    text = " ".join(text.split())
+    """`text` as one line of plain words, without Markdown's marks, cut at `limit`."""
+    text = plain_text(text[: limit * 4])
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
