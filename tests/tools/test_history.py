@@ -290,6 +290,9 @@ def test_deleting_a_conversation_does_not_refill_the_days_budget(user, writer, s
 
 
 def test_a_preview_of_a_table_or_a_link_shows_words_not_marks(user, writer):
-    answer = "| owner | task |\n|---|---|\n| Bob | [docs](https://x.example) ![chart](https://x.example/c.png) |\n"
+    answer = (
+        "| owner | task |\n|---|---|\n"
+        "| Bob | [docs](https://x.example) ![chart](https://x.example/c.png) |\n"
+    )
     run = thread(user, writer, [("Rewrite: a", answer, OK)])[0]
     assert selectors.thread_entries([run])[0].answer == "owner task Bob docs chart"
