@@ -20,6 +20,11 @@ ERRORS = {
     "404": ("Not found, or not visible to the caller.", DETAIL_ERROR),
     "429": ("Too many requests; retry after `Retry-After` seconds.", DETAIL_ERROR),
 }
+# Operations that read a body: DRF answers 415 to one it has no parser for (or whose
+# Content-Type it cannot read, e.g. multipart without a usable boundary).
+BODY_ERRORS = {
+    "415": ("The body's Content-Type is not JSON, a form or multipart.", DETAIL_ERROR),
+}
 
 
 class AutoSchema(BaseAutoSchema):
@@ -27,7 +32,8 @@ class AutoSchema(BaseAutoSchema):
         responses = super()._get_response_bodies(direction)
         if direction != "response":
             return responses
-        for code, (description, schema) in ERRORS.items():
+        errors = {**ERRORS, **(BODY_ERRORS if self.method in ("POST", "PUT", "PATCH") else {})}
+        for code, (description, schema) in errors.items():
             if code in responses:
                 continue
             body = {

@@ -287,6 +287,8 @@ class RunSamplingSerializer(serializers.Serializer):
     temperature = _ranged(serializers.FloatField, "temperature")
     top_p = _ranged(serializers.FloatField, "top_p")
     max_new_tokens = _ranged(serializers.IntegerField, "max_new_tokens")
+    frequency_penalty = _ranged(serializers.FloatField, "frequency_penalty")
+    presence_penalty = _ranged(serializers.FloatField, "presence_penalty")
 
 
 class RunCreateSerializer(serializers.Serializer):

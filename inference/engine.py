@@ -214,7 +214,12 @@ class Engine:
         if ready:
             rows = logits[ready] if len(ready) < len(seqs) else logits
             picked = [seqs[i] for i in ready]
-            tokens = sample(rows, [s.params for s in picked], [s.generator for s in picked])
+            tokens = sample(
+                rows,
+                [s.params for s in picked],
+                [s.generator for s in picked],
+                [s.tokens for s in picked],
+            )
             for seq, token in zip(picked, tokens, strict=True):
                 seq.accept(token, self.eos, self.max_context)
         self._metrics.record_step(len(batch.segments), len(ready))

@@ -15,6 +15,10 @@ class SamplingParams:
     stop: tuple[str, ...] = ()
     ignore_eos: bool = False
     deadline_s: float | None = None  # seconds after submit; then finish_reason "timeout"
+    # OpenAI's penalties, over the tokens generated so far: a token's logit drops by
+    # frequency_penalty per earlier use and by presence_penalty once it has been used.
+    frequency_penalty: float = 0.0
+    presence_penalty: float = 0.0
 
     def __post_init__(self) -> None:
         if isinstance(self.stop, str):
@@ -32,9 +36,20 @@ class SamplingParams:
             raise ValueError(f"seed must be an int or None, got {self.seed!r}")
         if any(not isinstance(s, str) or not s for s in self.stop):
             raise ValueError(f"stop must be non-empty strings, got {self.stop!r}")
+        _check_penalties(self.frequency_penalty, self.presence_penalty)
         if self.deadline_s is not None and not self.deadline_s > 0:
             raise ValueError(f"deadline_s must be > 0 seconds or None, got {self.deadline_s!r}")
 
     @property
+    def penalized(self) -> bool:
+        return bool(self.frequency_penalty or self.presence_penalty)
+
+    @property
     def greedy(self) -> bool:
         return self.temperature == 0
+
+
+def _check_penalties(*values: float) -> None:
+    for name, value in zip(("frequency_penalty", "presence_penalty"), values, strict=True):
+        if not isinstance(value, int | float) or not -2 <= value <= 2:
+            raise ValueError(f"{name} must be a number in [-2, 2], got {value!r}")

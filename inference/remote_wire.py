@@ -43,6 +43,10 @@ def request_body(
         body["seed"] = params.seed
     if params.stop:
         body["stop"] = list(params.stop)
+    if params.frequency_penalty:
+        body["frequency_penalty"] = params.frequency_penalty
+    if params.presence_penalty:
+        body["presence_penalty"] = params.presence_penalty
     # Not in OpenAI's API, so sent only when asked for: vLLM and llama-server take both.
     if params.top_k:
         body["top_k"] = params.top_k

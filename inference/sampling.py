@@ -71,14 +71,32 @@ def draw(probs: torch.Tensor, gen: torch.Generator | None) -> int:
     return int(torch.searchsorted(cdf, u, right=True).clamp_(max=probs.numel() - 1))
 
 
+def penalize(row: torch.Tensor, generated: list[int], p: SamplingParams) -> torch.Tensor:
+    """`row` with OpenAI's frequency and presence penalties for the tokens in `generated`
+    (as OpenAI and vLLM apply them: to the answer so far, not to the prompt)."""
+    if not generated:
+        return row
+    ids, counts = torch.tensor(generated, device=row.device).unique(return_counts=True)
+    row = row.to(torch.promote_types(row.dtype, torch.float32), copy=True)
+    row[ids] -= p.frequency_penalty * counts.to(row.dtype) + p.presence_penalty
+    return row
+
+
 def sample(
     logits: torch.Tensor,
     params: list[SamplingParams],
     generators: list[torch.Generator | None],
+    generated: list[list[int]] | None = None,
 ) -> list[int]:
-    """logits [rows, vocab] -> one token id per row."""
-    out = torch.argmax(logits, dim=-1).tolist()  # greedy rows; sampled ones are replaced
+    """logits [rows, vocab] -> one token id per row; `generated`: each row's tokens so far,
+    for the rows whose params set a penalty."""
+    out = torch.argmax(logits, dim=-1).tolist()  # plain greedy rows; the others are replaced
     for i, (p, gen) in enumerate(zip(params, generators, strict=True)):
+        row = logits[i]
+        if p.penalized and generated is not None:
+            row = penalize(row, generated[i], p)
+            if is_greedy(p):
+                out[i] = int(torch.argmax(row))
         if not is_greedy(p):
-            out[i] = draw(torch.softmax(_filter(logits[i], p), -1), gen)
+            out[i] = draw(torch.softmax(_filter(row, p), -1), gen)
     return out

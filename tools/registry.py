@@ -34,6 +34,7 @@ BACKENDS = ("builtin", "openai")
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 QUEUE_PREFIX = "inference."
 DEFAULT_CONTEXT = 2048
+BUNDLED_FREQUENCY_PENALTY = 0.5
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,9 @@ def _default_spec() -> ModelSpec:
         context_length=4096 if not model else DEFAULT_CONTEXT,  # the engine's cap
         description="The store's built-in model." if model else "Small, fast on a CPU; English.",
         path=model,
+        # At low temperatures the bundled 135M model falls into loops ("It's a little owl,
+        # it's a little owl, ...") until it runs out of tokens; this penalty ends them.
+        sampling={} if model else {"frequency_penalty": BUNDLED_FREQUENCY_PENALTY},
     )
 
 

@@ -10,7 +10,14 @@ from django.conf import settings
 from .schema import SchemaError
 
 # What creators and clients may set, and the ranges they may set it in.
-SAMPLING_RANGES = {"temperature": (0.0, 2.0), "top_p": (0.0, 1.0), "max_new_tokens": (1, 4096)}
+SAMPLING_RANGES = {
+    "temperature": (0.0, 2.0),
+    "top_p": (0.0, 1.0),
+    "max_new_tokens": (1, 4096),
+    "frequency_penalty": (-2.0, 2.0),
+    "presence_penalty": (-2.0, 2.0),
+}
+PENALTIES = ("frequency_penalty", "presence_penalty")
 DEFAULT_MAX_NEW_TOKENS = 256
 DEFAULT_TEMPERATURE = 0.7
 DEFAULT_TOP_P = 1.0
@@ -60,7 +67,13 @@ def sampling_for(
             1, min(int(chosen.get("max_new_tokens", DEFAULT_MAX_NEW_TOKENS)), cap)
         ),
         "seed": random.randrange(2**31),
+        **_penalties(chosen),
     }
+
+
+def _penalties(chosen: dict) -> dict:
+    """The penalties that are set (0 is the engine's default, so it is left out)."""
+    return {name: float(chosen[name]) for name in PENALTIES if chosen.get(name)}
 
 
 def prompt_limit(*, context_length: int, max_new_tokens: int) -> int:
@@ -77,6 +90,8 @@ def api_sampling(
     top_p: float | None = None,
     seed: int | None = None,
     stop: list[str] | None = None,
+    frequency_penalty: float | None = None,
+    presence_penalty: float | None = None,
 ) -> dict:
     """Sampling values of an OpenAI-style request (already validated), for the run's
     `sampling` field; absent values are left out."""
@@ -91,6 +106,11 @@ def api_sampling(
         out["seed"] = int(seed)
     if stop:
         out["stop"] = list(stop)
+    # Set even when 0: a request's 0 overrides the model's or the tool's default penalty.
+    if frequency_penalty is not None:
+        out["frequency_penalty"] = float(frequency_penalty)
+    if presence_penalty is not None:
+        out["presence_penalty"] = float(presence_penalty)
     return out
 
 

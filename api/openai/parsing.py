@@ -88,7 +88,13 @@ def sampling(body: dict) -> dict:
         body.get("stream"), "stream", lambda v: isinstance(v, bool), "stream must be true or false."
     )
     return api_sampling(
-        max_tokens=max_tokens, temperature=temperature, top_p=top_p, seed=seed, stop=stop
+        max_tokens=max_tokens,
+        temperature=temperature,
+        top_p=top_p,
+        seed=seed,
+        stop=stop,
+        frequency_penalty=_in_range(body, "frequency_penalty"),
+        presence_penalty=_in_range(body, "presence_penalty"),
     )
 
 

@@ -72,6 +72,16 @@ def _sampling_properties() -> dict:
         },
         "temperature": _num_range("temperature", "Below 1e-5: greedy decoding."),
         "top_p": _num_range("top_p", "Nucleus sampling; 0 means greedy decoding."),
+        "frequency_penalty": _num_range(
+            "frequency_penalty",
+            "Lowers a token's logit by this much for each time the answer has used it. "
+            "Default: the tool's or the model's setting, else 0.",
+        ),
+        "presence_penalty": _num_range(
+            "presence_penalty",
+            "Lowers a token's logit by this much once the answer has used it. "
+            "Default: the tool's or the model's setting, else 0.",
+        ),
         "seed": {
             "type": "integer",
             "minimum": 0,

@@ -8,7 +8,7 @@ import torch
 GREEDY = dict(temperature=0.0)
 
 
-def reference(lm, ids: list[int], n: int) -> list[int]:
+def reference(lm, ids: list[int], n: int, logits_processor=None) -> list[int]:
     """Plain HF greedy generate for one prompt alone, cut after its EOS."""
     with torch.no_grad():
         out = lm.model.generate(
@@ -16,6 +16,7 @@ def reference(lm, ids: list[int], n: int) -> list[int]:
             attention_mask=torch.ones(1, len(ids), dtype=torch.long),
             max_new_tokens=n,
             do_sample=False,
+            logits_processor=logits_processor,
         )
     new = out[0, len(ids) :].tolist()
     eos = lm.model.generation_config.eos_token_id

@@ -12,26 +12,18 @@ import json
 from django import forms
 from django.conf import settings
 from django.core.validators import MaxValueValidator
-from django.forms import formset_factory
 
 from core.cleaning import BadJSON, loads_checked
 
 from ..models import Category, Tool
 from ..registry import ModelSpec, default_model_id, get_model, models
 from ..sampling import DEFAULT_MAX_NEW_TOKENS, DEFAULT_TEMPERATURE, SAMPLING_RANGES
-from ..schema import FIELD_TYPES, MAX_FIELDS, SchemaError
 
-TYPE_LABELS = {
-    "short_text": "Short text",
-    "long_text": "Long text",
-    "integer": "Whole number",
-    "number": "Number",
-    "choice": "Choice",
-    "boolean": "Yes / no",
-}
 MAX_TAGS = 8
 TEXT_CAP = 8000
 DESCRIPTION_CAP = 10_000
+# The sampling settings the builder shows; a version's other ones are kept as they are.
+FORM_SAMPLING = ("temperature", "max_new_tokens", "frequency_penalty")
 
 
 def model_help(spec: ModelSpec) -> str:
@@ -109,6 +101,16 @@ class ToolBuilderForm(forms.Form):
         required=False,
         label="Max tokens",
         initial=DEFAULT_MAX_NEW_TOKENS,
+    )
+    # 0 and up: the API also takes negative values (more repetition), no tool's need.
+    frequency_penalty = forms.FloatField(
+        min_value=0.0,
+        max_value=SAMPLING_RANGES["frequency_penalty"][1],
+        required=False,
+        label="Repetition penalty",
+        help_text="0 to 2; higher repeats words less (OpenAI's frequency penalty). "
+        "Empty: the model's default.",
+        widget=forms.NumberInput(attrs={"step": "any", "placeholder": "Model's default"}),
     )
     example_inputs = forms.CharField(
         max_length=20_000,
@@ -193,13 +195,16 @@ class ToolBuilderForm(forms.Form):
             "prompt_public": d["prompt_public"],
         }
 
-    def version_fields(self, input_schema: list[dict]) -> dict:
+    def version_fields(
+        self, input_schema: list[dict], *, kept_sampling: dict | None = None
+    ) -> dict:
+        """`kept_sampling`: the edited version's sampling defaults; the settings this form
+        does not show (top_p, presence_penalty, set over the API) carry over unchanged."""
         d = self.cleaned_data
-        sampling = {}
-        if d.get("temperature") is not None:
-            sampling["temperature"] = d["temperature"]
-        if d.get("max_new_tokens") is not None:
-            sampling["max_new_tokens"] = d["max_new_tokens"]
+        sampling = {k: v for k, v in (kept_sampling or {}).items() if k not in FORM_SAMPLING}
+        for name in FORM_SAMPLING:
+            if d.get(name) is not None:
+                sampling[name] = d[name]
         return {
             "prompt_template": d["prompt_template"],
             "system_prompt": d["system_prompt"],
@@ -231,151 +236,13 @@ class ToolBuilderForm(forms.Form):
                     "model": version.model,
                     "temperature": sampling.get("temperature"),
                     "max_new_tokens": sampling.get("max_new_tokens"),
+                    "frequency_penalty": sampling.get("frequency_penalty"),
                     "example_inputs": json.dumps(version.example_inputs, ensure_ascii=False)
                     if version.example_inputs
                     else "",
                 }
             )
         return initial
-
-
-class InputFieldForm(forms.Form):
-    """One input field of the tool. Type-specific settings are ignored for other types."""
-
-    name = forms.CharField(max_length=40, help_text="a-z, 0-9 and _; used as {{name}}.")
-    label = forms.CharField(max_length=80, required=False)
-    type = forms.ChoiceField(choices=[(t, TYPE_LABELS[t]) for t in FIELD_TYPES])
-    required = forms.BooleanField(required=False, initial=True)
-    default = forms.CharField(max_length=500, required=False)
-    help = forms.CharField(max_length=300, required=False, label="Help text")
-    max_length = forms.IntegerField(required=False, min_value=1, label="Max length")
-    min = forms.FloatField(required=False, label="Min")
-    max = forms.FloatField(required=False, label="Max")
-    choices = forms.CharField(
-        max_length=5000,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="One choice per line.",
-    )
-
-    def to_schema(self) -> dict:
-        """The schema dict of this field; validation is left to tools.schema."""
-        d = self.cleaned_data
-        ftype = d["type"]
-        field = {
-            "name": d["name"].strip(),
-            "label": d["label"].strip(),
-            "type": ftype,
-            "required": bool(d["required"]),
-            "help": d["help"].strip(),
-        }
-        if not field["label"]:
-            field.pop("label")
-        if ftype in ("short_text", "long_text") and d.get("max_length") is not None:
-            field["max_length"] = d["max_length"]
-        if ftype in ("integer", "number"):
-            for bound in ("min", "max"):
-                value = d.get(bound)
-                if value is not None:
-                    field[bound] = int(value) if float(value).is_integer() else value
-        if ftype == "choice":
-            field["choices"] = [c.strip() for c in d["choices"].splitlines() if c.strip()]
-        default = d["default"]
-        if default != "":
-            field["default"] = _typed_default(ftype, default)
-        return field
-
-    @staticmethod
-    def initial_from_schema(spec: dict) -> dict:
-        return {
-            "name": spec.get("name", ""),
-            "label": spec.get("label", ""),
-            "type": spec.get("type", "short_text"),
-            "required": spec.get("required", True),
-            "default": "" if spec.get("default") is None else _default_text(spec["default"]),
-            "help": spec.get("help", ""),
-            "max_length": spec.get("max_length"),
-            "min": spec.get("min"),
-            "max": spec.get("max"),
-            "choices": "\n".join(spec.get("choices", [])),
-        }
-
-
-def _typed_default(ftype: str, text: str):
-    """The default as its field's type when it parses; else the text (the schema refuses it)."""
-    text = text.strip()
-    try:
-        if ftype == "integer":
-            return int(text)
-        if ftype == "number":
-            return float(text)
-    except ValueError:
-        return text
-    if ftype == "boolean":
-        return text.lower() in ("true", "yes", "on", "1")
-    return text
-
-
-def _default_text(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-BaseInputFieldFormSet = formset_factory(
-    InputFieldForm,
-    extra=0,
-    can_delete=True,
-    can_order=True,
-    max_num=MAX_FIELDS,
-    validate_max=True,
-    absolute_max=MAX_FIELDS + 5,
-)
-
-
-class InputFieldFormSet(BaseInputFieldFormSet):
-    def kept_forms(self) -> list[InputFieldForm]:
-        """The fields the author keeps, in their chosen order (after is_valid()): deleted
-        rows and untouched new rows are left out."""
-        return list(self.ordered_forms)
-
-    def schema(self) -> list[dict]:
-        return [f.to_schema() for f in self.kept_forms()]
-
-    def add_schema_errors(self, exc: SchemaError, form: forms.Form) -> None:
-        """Put tools.schema messages next to the field they are about."""
-        kept = self.kept_forms()
-        by_name = {f.cleaned_data.get("name", "").strip(): f for f in kept}
-        for key, messages in exc.errors.items():
-            target = None
-            if key in by_name:
-                target = by_name[key]
-            elif key.startswith("field ") and key[6:].isdigit():
-                i = int(key[6:]) - 1
-                target = kept[i] if 0 <= i < len(kept) else None
-            for message in messages:
-                if key in ("prompt_template",):
-                    form.add_error("prompt_template", message)
-                elif key == "sampling_defaults":
-                    form.add_error(None, message)
-                elif target is not None:
-                    target.add_error(None, message)
-                    self._schema_errors.append(f"{key}: {message}")
-                else:
-                    form.add_error(None, message if key == "__all__" else f"{key}: {message}")
-
-    def full_clean(self):
-        self._schema_errors: list[str] = []
-        super().full_clean()
-
-    @property
-    def schema_errors(self) -> list[str]:
-        return getattr(self, "_schema_errors", [])
-
-
-def input_field_formset(data=None, *, schema: list[dict] | None = None) -> InputFieldFormSet:
-    initial = [InputFieldForm.initial_from_schema(s) for s in (schema or [])]
-    return InputFieldFormSet(data, initial=None if data is not None else initial, prefix="fields")
 
 
 class PublishForm(forms.Form):

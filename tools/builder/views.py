@@ -25,13 +25,8 @@ from ..models import Run, Tool, ToolVersion
 from ..registry import get_model
 from ..schema import SchemaError
 from ..views import run_from_form
-from .forms import (
-    InputFieldForm,
-    InputFieldFormSet,
-    PublishForm,
-    ToolBuilderForm,
-    input_field_formset,
-)
+from .field_forms import InputFieldForm, InputFieldFormSet, input_field_formset
+from .forms import PublishForm, ToolBuilderForm
 
 VERSION_NUMBER = re.compile(r"[0-9]{1,9}")
 NEW_TOOL_FIELDS = [{"name": "text", "label": "Text", "type": "long_text", "required": True}]
@@ -162,7 +157,9 @@ def _builder(request: HttpRequest, tool: Tool | None):
                 tool=tool,
                 tool_fields=form.tool_fields(),
                 tags=form.cleaned_data["tags"],
-                version_fields=form.version_fields(formset.schema()),
+                version_fields=form.version_fields(
+                    formset.schema(), kept_sampling=before.sampling_defaults if before else None
+                ),
             )
         except SchemaError as exc:
             _add_schema_errors(exc, form, formset)

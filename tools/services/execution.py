@@ -197,6 +197,8 @@ def _params(run: Run):
         seed=s.get("seed"),
         stop=tuple(s.get("stop") or ()),
         deadline_s=float(settings.CELERY_TASK_SOFT_TIME_LIMIT),
+        frequency_penalty=float(s.get("frequency_penalty", 0.0)),
+        presence_penalty=float(s.get("presence_penalty", 0.0)),
     )
 
 
