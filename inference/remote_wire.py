@@ -43,10 +43,10 @@ def request_body(
         body["seed"] = params.seed
     if params.stop:
         body["stop"] = list(params.stop)
-    if params.frequency_penalty:
-        body["frequency_penalty"] = params.frequency_penalty
-    if params.presence_penalty:
-        body["presence_penalty"] = params.presence_penalty
+    # Always sent, 0 included: the run's values are final (the model's defaults are already
+    # in them), and a server left to choose would apply its own defaults.
+    body["frequency_penalty"] = params.frequency_penalty
+    body["presence_penalty"] = params.presence_penalty
     # Not in OpenAI's API, so sent only when asked for: vLLM and llama-server take both.
     if params.top_k:
         body["top_k"] = params.top_k

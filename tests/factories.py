@@ -82,7 +82,7 @@ class ToolFactory(DjangoModelFactory):
       then removed by staff).
     - `versioned=False`: no version at all (use with `status=Tool.Status.DRAFT`).
     - `tags`: tag names. Version fields (`prompt_template`, `input_schema`, ...) go to the
-      version; `max_new_tokens` / `temperature` to its sampling defaults.
+      version; `max_new_tokens` / `temperature` / `frequency_penalty` to its sampling defaults.
     - The version rewrites one long text `text` under a secret system prompt; the trait
       `lister=True` makes it list facts (topic/count/tone fields, greedy, 8 new tokens).
     - Any other model field (`featured`, `run_count`, ...) is written after the services.
@@ -95,6 +95,7 @@ class ToolFactory(DjangoModelFactory):
     class Params:
         max_new_tokens = None
         temperature = None
+        frequency_penalty = None
         lister = factory.Trait(
             name="Lister",
             prompt_template="List {{count}} facts about {{topic}} ({{tone}}).",
@@ -123,7 +124,11 @@ class ToolFactory(DjangoModelFactory):
     sampling_defaults = factory.LazyAttribute(
         lambda o: {
             k: v
-            for k, v in (("max_new_tokens", o.max_new_tokens), ("temperature", o.temperature))
+            for k, v in (
+                ("max_new_tokens", o.max_new_tokens),
+                ("temperature", o.temperature),
+                ("frequency_penalty", o.frequency_penalty),
+            )
             if v is not None
         }
     )

@@ -23,6 +23,7 @@ async def _one(client, model: str, prompt: str, max_tokens: int) -> dict:
             messages=[{"role": "user", "content": prompt}],
             stream=True,
             temperature=0,
+            frequency_penalty=0,  # the store's bundled model defaults to 0.5; llama-server to 0
             max_tokens=max_tokens,
             stream_options={"include_usage": True},
         )

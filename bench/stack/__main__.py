@@ -62,7 +62,13 @@ def prepare(max_new_tokens: int):
         prompt_template=TEMPLATE,
         system_prompt=SYSTEM,
         input_schema=[{"name": "question", "type": "short_text", "max_length": 300}],
-        sampling_defaults={"temperature": 0.0, "max_new_tokens": max_new_tokens},
+        # No repetition penalty (the bundled model's default): the same decoding as the
+        # engine measured alone, so both paths generate the same tokens.
+        sampling_defaults={
+            "temperature": 0.0,
+            "max_new_tokens": max_new_tokens,
+            "frequency_penalty": 0.0,
+        },
     )
     tool_publish(tool=tool, version=version)
     return tool

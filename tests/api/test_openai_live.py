@@ -160,6 +160,7 @@ def test_live_client_leaving_a_stream_cancels_its_run(web, worker, user):
         "model": "base",
         "messages": [{"role": "user", "content": "Write a very long story about a dragon."}],
         "max_tokens": 400,
+        "frequency_penalty": 0,  # the story must outlast the hang-up: no early end
         "stream": True,
     }
     with httpx.stream(
@@ -357,7 +358,8 @@ def test_live_cancel_mid_turn_keeps_the_thread_usable(web, worker, user, summari
         "sampling": {"max_new_tokens": 6, "temperature": 0.0},
     }
     first = wait_final(api.post("/api/runs/", json=body).json()["id"])
-    Run.objects.filter(pk=first.pk).update(sampling={**first.sampling, "max_new_tokens": 400})
+    longer = {**first.sampling, "max_new_tokens": 400, "frequency_penalty": 0.0}
+    Run.objects.filter(pk=first.pk).update(sampling=longer)  # outlasts the cancel
     ask = "Now write a very long story about that dragon, chapter by chapter."
     long = api.post(f"/api/runs/{first.pk}/followup/", json={"message": ask}).json()
     deadline = time.monotonic() + 60

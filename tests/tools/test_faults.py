@@ -55,6 +55,7 @@ def test_worker_killed_mid_run_ends_final_with_output_once(spawn_worker, user, m
     tool = make_tool(
         lister=True,
         max_new_tokens=300,
+        frequency_penalty=0.0,  # the story must outlast the kill: no early end
         prompt_template="Write a very long story about {{topic}}.",
         input_schema=[LISTER_SCHEMA[0]],
         example_inputs=[],
