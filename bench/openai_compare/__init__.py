@@ -4,14 +4,14 @@
     LLAMA_SERVER=/path/to/llama-server python -m bench.openai_compare
 
 One client (the official `openai` package: AsyncOpenAI, streamed chat completions,
-temperature 0, `max_tokens`), the same prompts (../shared/bench/prompts.json, else
-inference/bench/prompts.json, cycled to --prompts) and the same concurrency levels drive each
-server in turn. At each level, S streams run at once, each its share of the prompts one after
-the other (at least S requests, so that every stream runs one). Per request: time to the first
-chunk with content (TTFT) and completion tokens (the server's `usage`, else the content
-chunks). Per level: requests, total completion tokens, aggregate tok/s (tokens over the
-level's wall time), TTFT p50 and p95. A table is printed and var/bench/openai_compare.json
-written.
+temperature 0, no frequency penalty, `max_tokens`), the same prompts
+(../shared/bench/prompts.json, else inference/bench/prompts.json, cycled to --prompts) and
+the same concurrency levels drive each server in turn. At each level, S streams run at once,
+each its share of the prompts one after the other (at least S requests, so that every stream
+runs one). Per request: time to the first chunk with content (TTFT) and completion tokens
+(the server's `usage`, else the content chunks). Per level: requests, total completion
+tokens, aggregate tok/s (tokens over the level's wall time), TTFT p50 and p95. A table is
+printed and var/bench/openai_compare.json written.
 
 Servers:
 - this store's own `/v1` (model `base`), always: a real stack (uvicorn + one Celery inference
