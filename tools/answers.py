@@ -1,8 +1,8 @@
 """A run's answer as safe HTML: Markdown rendered server-side, then sanitised.
 
 Model output is untrusted, so there are two walls. The parser (markdown-it-py, CommonMark
-with tables and strikethrough) has raw HTML turned off, so `<script>` in an answer is text,
-and accepts only http, https and mailto links. Its HTML then goes through nh3 with an
+with tables and strikethrough; bare http(s) URLs become links) has raw HTML turned off, so
+`<script>` in an answer is text, and accepts only http, https and mailto links. Its HTML then goes through nh3 with an
 explicit allowlist of tags, attributes, classes and URL schemes, so a bug in the first wall
 still cannot put a script, an event handler, a style or a remote image on the page.
 
@@ -84,8 +84,11 @@ def _fence(self, tokens: list[Token], idx: int, options, env) -> str:
 
 
 def _parser() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
-    md.enable(["table", "strikethrough"])
+    md = MarkdownIt("commonmark", {"html": False, "linkify": True, "typographer": False})
+    md.enable(["table", "strikethrough", "linkify"])
+    # Only URLs with a scheme become links: fuzzy matching would link "main.py" (.py is a
+    # country's domain) and every "e.g." lookalike in a code-heavy answer.
+    md.linkify.set({"fuzzy_link": False, "fuzzy_email": False})
     md.validateLink = _safe_link  # images too: a data: or javascript: URL stays as text
     md.add_render_rule("fence", _fence)
     return md

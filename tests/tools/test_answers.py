@@ -80,7 +80,8 @@ def test_raw_html_is_shown_as_text():
     )
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "&lt;b onclick=" in html and "&lt;iframe" in html and "&lt;div style=" in html
-    assert _tags(html) == {"p"}
+    # The iframe is text; the URL in that text is an ordinary link, like any bare URL.
+    assert _tags(html) == {"p", "a"} and f'<a href="https://e.x" {REL}>' in html
 
 
 @pytest.mark.parametrize(
@@ -110,6 +111,17 @@ def test_good_links_get_rel_and_nothing_else():
     assert f'<a href="https://example.com/a?b=1" title="T" {REL}>site</a>' in html
     assert f'<a href="mailto:a@example.com" {REL}>mail</a>' in html
     assert f'<a href="http://x.example" {REL}>http://x.example</a>' in html
+
+
+def test_bare_urls_become_links_and_nothing_else_does():
+    html = render_markdown(
+        "Minutes: https://example.com/m?a=1. (http://x.example/p) Edit main.py, see "
+        "www.example.com or bob@example.com; `https://in.code` and javascript:alert(1)\n\n"
+        "```\nhttps://in.fence\n```"
+    )
+    assert f'<a href="https://example.com/m?a=1" {REL}>https://example.com/m?a=1</a>.' in html
+    assert f'(<a href="http://x.example/p" {REL}>http://x.example/p</a>)' in html
+    assert html.count("<a ") == 2  # no fuzzy links, nothing in code, no javascript:
 
 
 def test_images_are_links_with_their_alt_text_never_loaded():
