@@ -2,9 +2,10 @@
 
 Model output is untrusted, so there are two walls. The parser (markdown-it-py, CommonMark
 with tables and strikethrough; bare http(s) URLs become links) has raw HTML turned off, so
-`<script>` in an answer is text, and accepts only http, https and mailto links. Its HTML then goes through nh3 with an
-explicit allowlist of tags, attributes, classes and URL schemes, so a bug in the first wall
-still cannot put a script, an event handler, a style or a remote image on the page.
+`<script>` in an answer is text, and accepts only http, https and mailto links. Its HTML
+then goes through nh3 with an explicit allowlist of tags, attributes, classes and URL
+schemes, so a bug in the first wall still cannot put a script, an event handler, a style or
+a remote image on the page.
 
 Images are never loaded: a remote image would tell its host who read the answer (and the
 site's CSP blocks it anyway), so `![alt](url)` becomes a link labelled with its alt text.
