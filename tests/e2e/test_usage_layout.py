@@ -47,7 +47,8 @@ def test_usage_page_fits(browser, live_server, user, make_tool, settings, width,
         page = context.new_page()
         page.goto(f"{live_server.url}/me/usage/")
         assert page.locator("h1").text_content() == "Your usage"
-        assert "76467" in page.locator("#usage-today").locator("..").text_content()
+        today = page.locator("#usage-today").locator("..").text_content()
+        assert "200,000" in today and "76,467" in today  # grouped digits: budget, left
         assert not page.evaluate(
             "document.documentElement.scrollWidth > document.documentElement.clientWidth"
         )

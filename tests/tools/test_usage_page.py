@@ -59,7 +59,7 @@ def test_usage_page_shows_the_users_own_figures(client, user, history):
     assert by_tool == [("Story Writer", 420), ("Name Finder", 77), (None, 11)]
     assert resp.context["total_tokens"] == 508
     html = resp.content.decode()
-    assert "4580" in html and "Story Writer" in html and "00:00 UTC" in html
+    assert "4,580" in html and "Story Writer" in html and "00:00 UTC" in html
     assert "40000" not in html
 
 
@@ -115,7 +115,7 @@ def test_admin_top_users_and_tools_for_staff_only(client, user, history):
         (None, 11),
     ]
     html = resp.content.decode()
-    assert "Top users" in html and "Name Finder" in html and "40000" in html
+    assert "Top users" in html and "Name Finder" in html and "40,000" in html
     changelist = client.get(reverse("admin:tools_usagebudget_changelist"))
     assert changelist.status_code == 200 and top in changelist.content.decode()
     add = client.post(
