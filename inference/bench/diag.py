@@ -6,7 +6,8 @@ choices (docs/benchmarks.md), each printed by this one command.
    `release_thread_pool()` on the main thread.
 2. float32 matmul rates at this model's 16/64/256-row shapes and at 2048^3, in a thread.
 3. Per-row sampling costs on a real next-token distribution of the model: torch.multinomial,
-   exponential_ (Gumbel-style) and the inverse-CDF `draw`; a full sort against `_top_p`.
+   exponential_ (Gumbel-style) and the inverse-CDF `draw`; a full sort against `_top_p`;
+   the frequency penalty over a 300-token answer.
 4. A full garbage collection with the model loaded, before and after gc.freeze().
 5. The engine's throughput with 16 sampled requests (temperature 0.7, then also top_p 0.9).
 """
@@ -25,7 +26,8 @@ from typing import Any, TypeVar
 import torch
 
 from ..loader import LoadedModel
-from ..sampling import _top_p, draw
+from ..params import SamplingParams
+from ..sampling import _top_p, draw, penalize
 from ..threads import release_thread_pool
 
 _OMP_PROBE = """
@@ -110,6 +112,8 @@ def sampling_costs(lm: LoadedModel) -> None:
     logits = logits / 0.7
     gen = torch.Generator().manual_seed(0)
     probs = torch.softmax(logits, -1)
+    answer = torch.randint(0, vocab, (300,), generator=gen).tolist()
+    penalty = SamplingParams(frequency_penalty=0.5)
     rows = {
         "torch.multinomial": lambda: torch.multinomial(probs, 1, generator=gen),
         "exponential_ + argmax": lambda: (
@@ -118,6 +122,8 @@ def sampling_costs(lm: LoadedModel) -> None:
         "draw (inverse CDF)": lambda: draw(probs, gen),
         "top_p 0.9, full sort": lambda: torch.cumsum(torch.sort(probs, descending=True)[0], -1),
         "top_p 0.9, _top_p": lambda: _top_p(logits, 0.9),
+        # What a penalised row adds each step: an answer of 300 tokens so far.
+        "frequency penalty": lambda: penalize(logits, answer, penalty),
     }
     for name, fn in rows.items():
         print(f"   {name:>22}: {_us(fn, 300) / 1e3:.3f}")

@@ -66,6 +66,10 @@ def test_a_sampled_penalised_request_is_the_same_alone_and_in_a_batch(tiny_llama
             lambda p: engine.submit(p, params=params).result(60), [prompt, *others], gap_s=0.0
         )
     assert batch[0].token_ids == alone
+    # The same seed without the penalty draws another answer: the penalty was applied.
+    plain = SamplingParams(temperature=0.9, seed=11, max_new_tokens=N_NEW)
+    with Engine(tiny_llama, max_batch_size=4) as engine:
+        assert engine.submit(prompt, params=plain).result(60).token_ids != alone
 
 
 @pytest.mark.parametrize("field", ["frequency_penalty", "presence_penalty"])
